@@ -1,0 +1,469 @@
+//! Typed configuration read from the environment once, at startup.
+//!
+//! Variable names follow the secure deployment guide and the original TypeScript service, so an
+//! operator's existing `.env` keeps working. Every secret also accepts a `NAME_FILE` variant that
+//! names a file holding the value (Docker secrets).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Minimum length of `AUTH_TOKEN` unless `INSECURE_DEV_MODE=true`.
+pub const MIN_AUTH_TOKEN_LENGTH: usize = 32;
+
+/// A secret string whose `Debug` and `Display` never show the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// Returns the secret value; call sites are easy to audit with a search for `expose`.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([REDACTED])")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is required: {hint}")]
+    Missing { name: &'static str, hint: &'static str },
+    #[error("{name}={value:?} is invalid: {reason}")]
+    Invalid {
+        name: String,
+        value: String,
+        reason: String,
+    },
+    #[error("failed to read {name} from file {path}: {source}")]
+    SecretFile {
+        name: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub auth_token: Secret,
+    pub insecure_dev_mode: bool,
+    pub bind_address: IpAddr,
+    pub port: u16,
+    pub public_base_url: Option<String>,
+    pub log_format: LogFormat,
+    pub database: DatabaseConfig,
+    pub limits: InputLimits,
+    pub mcp: McpConfig,
+    pub rate_limits: RateLimitConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: Secret,
+    pub max_connections: u32,
+    pub connect_timeout_ms: u64,
+}
+
+/// Input validation limits shared by REST, MCP, import and the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputLimits {
+    pub max_title_length: usize,
+    pub max_content_length: usize,
+    pub max_folder_depth: usize,
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        Self {
+            max_title_length: 500,
+            max_content_length: 10 * 1024 * 1024,
+            max_folder_depth: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct McpConfig {
+    pub enabled: bool,
+    pub bind_session_to_ip: bool,
+    pub max_sessions_total: usize,
+    pub max_sessions_per_ip: usize,
+    pub max_sessions_per_token: usize,
+    pub session_idle_ms: u64,
+    pub session_ttl_ms: u64,
+    pub max_request_size_bytes: usize,
+    pub multi_search_limit: usize,
+    /// `Host` header values accepted on `/mcp` (DNS-rebinding protection).
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted on `/mcp`; requests without `Origin` always pass.
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimitConfig {
+    pub window_ms: u64,
+    pub tool_calls_per_window: u32,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars().collect())
+    }
+
+    /// Reads the configuration from the given variables; tests pass their own map.
+    pub fn from_vars(vars: HashMap<String, String>) -> Result<Self, ConfigError> {
+        let env = Env { vars };
+
+        let insecure_dev_mode = env.parse_or("INSECURE_DEV_MODE", false)?;
+        let auth_token = env.secret("AUTH_TOKEN")?.ok_or(ConfigError::Missing {
+            name: "AUTH_TOKEN",
+            hint: "set it to a random string of at least 32 characters, e.g. `openssl rand -hex 32`",
+        })?;
+        if auth_token.expose().trim().is_empty() {
+            return Err(invalid("AUTH_TOKEN", "", "the admin token must not be blank"));
+        }
+        if auth_token.expose().chars().count() < MIN_AUTH_TOKEN_LENGTH && !insecure_dev_mode {
+            return Err(invalid(
+                "AUTH_TOKEN",
+                "[REDACTED]",
+                &format!(
+                    "it is shorter than {MIN_AUTH_TOKEN_LENGTH} characters; use a longer random value \
+                     or set INSECURE_DEV_MODE=true for local development"
+                ),
+            ));
+        }
+
+        let in_container = std::path::Path::new("/.dockerenv").exists()
+            || env.get("container").is_some();
+        let default_bind = if in_container { "0.0.0.0" } else { "127.0.0.1" };
+        let bind_address = env.parse_or("BIND_ADDRESS", IpAddr::from_str(default_bind).map_err(|e| {
+            invalid("BIND_ADDRESS", default_bind, &e.to_string())
+        })?)?;
+        let port = env.parse_or("PORT", 5000u16)?;
+
+        let log_format = match env.get("LOG_FORMAT").unwrap_or("pretty") {
+            "json" => LogFormat::Json,
+            "pretty" | "text" => LogFormat::Pretty,
+            other => return Err(invalid("LOG_FORMAT", other, "expected `json` or `pretty`")),
+        };
+
+        let limits = InputLimits::from_env(&env)?;
+
+        let mcp = McpConfig {
+            enabled: env.parse_or("MCP_SERVER_ENABLED", true)?,
+            bind_session_to_ip: env.parse_or("MCP_BIND_SESSION_TO_IP", true)?,
+            max_sessions_total: env.parse_or("MCP_MAX_SESSIONS_TOTAL", 200usize)?,
+            max_sessions_per_ip: env.parse_or("MCP_MAX_SESSIONS_PER_IP", 10usize)?,
+            max_sessions_per_token: env.parse_or("MCP_MAX_SESSIONS_PER_TOKEN", 50usize)?,
+            session_idle_ms: env.parse_or("MCP_SESSION_IDLE_MS", 300_000u64)?,
+            session_ttl_ms: env.parse_or("MCP_SESSION_TTL_MS", 1_800_000u64)?,
+            max_request_size_bytes: env
+                .parse_or("MCP_MAX_REQUEST_SIZE_BYTES", limits.max_content_length + 64 * 1024)?,
+            multi_search_limit: env.parse_or("MCP_MULTI_SEARCH_LIMIT", 10usize)?,
+            allowed_hosts: env.list("MCP_ALLOWED_HOSTS").unwrap_or_else(|| {
+                ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec()
+            }),
+            allowed_origins: env.list("MCP_ALLOWED_ORIGINS").unwrap_or_default(),
+        };
+        if mcp.session_idle_ms == 0 || mcp.session_ttl_ms == 0 {
+            return Err(invalid(
+                "MCP_SESSION_IDLE_MS/MCP_SESSION_TTL_MS",
+                "0",
+                "session lifetimes must be at least 1 ms",
+            ));
+        }
+
+        let rate_limits = RateLimitConfig {
+            window_ms: env.parse_or("RATE_LIMIT_WINDOW_MS", 60_000u64)?,
+            tool_calls_per_window: env.parse_or("RATE_LIMIT_TOOL_CALLS_PER_WINDOW", 100u32)?,
+        };
+
+        Ok(Self {
+            auth_token,
+            insecure_dev_mode,
+            bind_address,
+            port,
+            public_base_url: env.get("BASE_URL").map(|url| url.trim_end_matches('/').to_owned()),
+            log_format,
+            database: DatabaseConfig::from_env(&env)?,
+            limits,
+            mcp,
+            rate_limits,
+        })
+    }
+}
+
+impl InputLimits {
+    /// Reads `MAX_TITLE_LENGTH`, `MAX_CONTENT_LENGTH` and `MAX_FOLDER_DEPTH` from the process
+    /// environment, for commands that need no other configuration.
+    pub fn from_process_env() -> Result<Self, ConfigError> {
+        Self::from_env(&Env::process())
+    }
+
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let limits = Self {
+            max_title_length: env.parse_or("MAX_TITLE_LENGTH", 500usize)?,
+            max_content_length: env.parse_or("MAX_CONTENT_LENGTH", 10_485_760usize)?,
+            max_folder_depth: env.parse_or("MAX_FOLDER_DEPTH", 10usize)?,
+        };
+        for (name, value) in [
+            ("MAX_TITLE_LENGTH", limits.max_title_length),
+            ("MAX_CONTENT_LENGTH", limits.max_content_length),
+            ("MAX_FOLDER_DEPTH", limits.max_folder_depth),
+        ] {
+            if value == 0 {
+                return Err(invalid(name, "0", "must be at least 1"));
+            }
+        }
+        Ok(limits)
+    }
+}
+
+impl DatabaseConfig {
+    /// Reads the database settings from the process environment, for commands such as
+    /// `migrate` and `import` that do not need `AUTH_TOKEN`.
+    pub fn from_process_env() -> Result<Self, ConfigError> {
+        Self::from_env(&Env::process())
+    }
+
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let max_connections = env.parse_or("DB_MAX_CONNECTIONS", 20u32)?;
+        if max_connections == 0 {
+            return Err(invalid("DB_MAX_CONNECTIONS", "0", "must be at least 1"));
+        }
+        let connect_timeout_ms = env.parse_or("DB_CONNECTION_TIMEOUT", 5_000u64)?;
+
+        let url = match env.secret("DATABASE_URL")? {
+            Some(url) => url,
+            None => {
+                let password = env.secret("DB_PASSWORD")?.ok_or(ConfigError::Missing {
+                    name: "DB_PASSWORD",
+                    hint: "set DATABASE_URL, or DB_HOST/DB_PORT/DB_NAME/DB_USER and DB_PASSWORD",
+                })?;
+                let host = env.get("DB_HOST").unwrap_or("localhost");
+                let port = env.parse_or("DB_PORT", 5432u16)?;
+                let name = env.get("DB_NAME").unwrap_or("article_manager");
+                let user = env.get("DB_USER").unwrap_or("article_user");
+                let ssl_mode = if env.parse_or("DB_SSL", false)? { "require" } else { "prefer" };
+                Secret::new(format!(
+                    "postgres://{}:{}@{host}:{port}/{}?sslmode={ssl_mode}",
+                    percent_encode(user),
+                    percent_encode(password.expose()),
+                    percent_encode(name),
+                ))
+            }
+        };
+        Ok(Self {
+            url,
+            max_connections,
+            connect_timeout_ms,
+        })
+    }
+}
+
+/// Percent-encodes a URL userinfo or path component, so passwords may contain any character.
+fn percent_encode(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+fn invalid(name: &str, value: &str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl Env {
+    fn process() -> Self {
+        Self {
+            vars: std::env::vars().collect(),
+        }
+    }
+
+    /// Returns a non-empty variable; an empty value counts as unset, as in most shells' `.env` files.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
+    }
+
+    fn parse_or<T>(&self, name: &str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        let Some(raw) = self.get(name) else {
+            return Ok(default);
+        };
+        let trimmed = raw.trim();
+        // Booleans accept the spellings operators actually write in `.env` files.
+        let normalised = match trimmed.to_ascii_lowercase().as_str() {
+            "1" | "yes" | "on" if std::any::type_name::<T>() == "bool" => "true".to_owned(),
+            "0" | "no" | "off" if std::any::type_name::<T>() == "bool" => "false".to_owned(),
+            lower if std::any::type_name::<T>() == "bool" => lower.to_owned(),
+            _ => trimmed.to_owned(),
+        };
+        normalised
+            .parse()
+            .map_err(|e: T::Err| invalid(name, raw, &e.to_string()))
+    }
+
+    fn list(&self, name: &str) -> Option<Vec<String>> {
+        self.get(name).map(|raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(String::from)
+                .collect()
+        })
+    }
+
+    /// Reads `NAME`, or the contents of the file named by `NAME_FILE`; setting both is an error.
+    fn secret(&self, name: &str) -> Result<Option<Secret>, ConfigError> {
+        let file_var = format!("{name}_FILE");
+        match (self.get(name), self.get(&file_var)) {
+            (Some(_), Some(_)) => Err(invalid(
+                &file_var,
+                self.get(&file_var).unwrap_or_default(),
+                &format!("set either {name} or {file_var}, not both"),
+            )),
+            (Some(value), None) => Ok(Some(Secret::new(value))),
+            (None, Some(path)) => {
+                let contents =
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
+                        name: file_var.clone(),
+                        path: PathBuf::from(path),
+                        source,
+                    })?;
+                // Secret files usually end with a newline that is not part of the secret.
+                Ok(Some(Secret::new(contents.trim_end_matches(['\n', '\r']))))
+            }
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn missing_auth_token_is_rejected() {
+        let err = Config::from_vars(vars(&[("DATABASE_URL", "postgres://x")])).unwrap_err();
+        assert!(err.to_string().contains("AUTH_TOKEN is required"), "{err}");
+    }
+
+    #[test]
+    fn short_auth_token_needs_insecure_dev_mode() {
+        let short = vars(&[("AUTH_TOKEN", "short"), ("DATABASE_URL", "postgres://x")]);
+        assert!(Config::from_vars(short.clone()).is_err());
+        let mut dev = short;
+        dev.insert("INSECURE_DEV_MODE".into(), "true".into());
+        assert!(Config::from_vars(dev).is_ok());
+    }
+
+    #[test]
+    fn defaults_follow_the_deployment_guide() {
+        let config =
+            Config::from_vars(vars(&[("AUTH_TOKEN", TOKEN), ("DATABASE_URL", "postgres://x")]))
+                .unwrap();
+        assert_eq!(config.port, 5000);
+        assert!(config.mcp.enabled);
+        assert!(config.mcp.bind_session_to_ip);
+        assert_eq!(config.mcp.max_sessions_per_ip, 10);
+        assert_eq!(config.mcp.max_sessions_per_token, 50);
+        assert_eq!(config.mcp.session_idle_ms, 300_000);
+        assert_eq!(config.mcp.session_ttl_ms, 1_800_000);
+        assert_eq!(config.limits, InputLimits::default());
+        assert_eq!(config.rate_limits.tool_calls_per_window, 100);
+    }
+
+    #[test]
+    fn database_url_is_built_from_parts() {
+        let config = Config::from_vars(vars(&[
+            ("AUTH_TOKEN", TOKEN),
+            ("DB_HOST", "db"),
+            ("DB_PASSWORD", "p@ss/word"),
+            ("DB_SSL", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.database.url.expose(),
+            "postgres://article_user:p%40ss%2Fword@db:5432/article_manager?sslmode=require"
+        );
+    }
+
+    #[test]
+    fn secret_file_variant_is_read_and_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, format!("{TOKEN}\n")).unwrap();
+        let config = Config::from_vars(vars(&[
+            ("AUTH_TOKEN_FILE", path.to_str().unwrap()),
+            ("DATABASE_URL", "postgres://x"),
+        ]))
+        .unwrap();
+        assert_eq!(config.auth_token.expose(), TOKEN);
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let config =
+            Config::from_vars(vars(&[("AUTH_TOKEN", TOKEN), ("DATABASE_URL", "postgres://u:pw@h/d")]))
+                .unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains(TOKEN));
+        assert!(!debug.contains("pw@h"));
+        assert!(debug.contains("[REDACTED]"));
+    }
+
+    #[test]
+    fn invalid_numbers_name_the_variable() {
+        let err = Config::from_vars(vars(&[
+            ("AUTH_TOKEN", TOKEN),
+            ("DATABASE_URL", "postgres://x"),
+            ("PORT", "abc"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().starts_with("PORT=\"abc\" is invalid"), "{err}");
+    }
+}

@@ -1,0 +1,516 @@
+//! MCP tools. Names and arguments follow the original service, so existing agent
+//! configurations keep working; every tool also returns `structuredContent` with an
+//! `outputSchema`, and write tools take a [`Caller<Write>`] so their scope is in the signature.
+
+use std::marker::PhantomData;
+
+use actix::Addr;
+use rmcp::handler::server::common::FromContextPart;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Principal, Read, Requirement, Write};
+use crate::config::InputLimits;
+use crate::domain::{
+    Content, FolderFilter, FolderPath, SearchQuery, Slug, Title, ValidationError, VersionMessage,
+};
+use crate::store::{self, ArticleChanges, ListFilter, NewArticle, StoreActor, StoreError};
+use crate::views::{ArticleMetadataView, ArticleView};
+
+/// Default and maximum page sizes of `listArticles`.
+const DEFAULT_LIST_SIZE: i64 = 100;
+const MAX_LIST_SIZE: i64 = 1000;
+/// Maximum matches returned by one title search.
+const MAX_SEARCH_RESULTS: i64 = 100;
+
+/// The principal of the MCP request, put into the request extensions by the MCP gate.
+#[derive(Debug, Clone)]
+pub struct McpCaller(pub Principal);
+
+/// Tool argument extractor that authorises the caller for requirement `R`.
+pub struct Caller<R> {
+    pub principal: Principal,
+    requirement: PhantomData<R>,
+}
+
+impl<R> Caller<R> {
+    fn actor(&self) -> String {
+        self.principal.name().to_owned()
+    }
+}
+
+fn principal_of(context: &RequestContext<RoleServer>) -> Option<Principal> {
+    rmcp_actix_web::transport::on_request_extensions(&context.extensions)
+        .and_then(|extensions| extensions.get::<McpCaller>())
+        .map(|caller| caller.0.clone())
+}
+
+impl<S, R: Requirement> FromContextPart<ToolCallContext<'_, S>> for Caller<R> {
+    fn from_context_part(context: &mut ToolCallContext<'_, S>) -> Result<Self, ErrorData> {
+        let principal = principal_of(&context.request_context)
+            .ok_or_else(|| ErrorData::internal_error("request has no authenticated caller", None))?;
+        if let Some(reason) = R::check(&principal) {
+            return Err(ErrorData::invalid_request(reason, None));
+        }
+        Ok(Self {
+            principal,
+            requirement: PhantomData,
+        })
+    }
+}
+
+/// A tool failure the agent should read: returned as a result with `isError: true`.
+#[derive(Debug)]
+pub struct ToolError(String);
+
+impl From<ValidationError> for ToolError {
+    fn from(error: ValidationError) -> Self {
+        Self(error.to_string())
+    }
+}
+
+impl From<StoreError> for ToolError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::VersionMismatch {
+                slug,
+                expected,
+                current,
+            } => Self(format!(
+                "article {slug:?} was changed by someone else: it is at version {current}, not \
+                 {expected}. Read it again with readArticle and reapply your change."
+            )),
+            StoreError::Database(_) | StoreError::Unavailable(_) | StoreError::Corrupt(_) => {
+                tracing::error!(error = %error, error.chain = ?error, "MCP tool failed with an internal error");
+                Self("internal error; the operator can find details in the server log".to_owned())
+            }
+            other => Self(other.to_string()),
+        }
+    }
+}
+
+impl rmcp::handler::server::tool::IntoCallToolResult for ToolError {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        Ok(CallToolResult::error(vec![ContentBlock::text(self.0)]).into())
+    }
+}
+
+type ToolResult<T> = Result<Json<T>, ToolError>;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListArticlesArgs {
+    /// Folder to list, with its subfolders. Omit for all folders; "" or "/" for the root only.
+    pub folder: Option<String>,
+    /// Maximum number of articles to return (1-1000, default 100).
+    pub max_articles: Option<i64>,
+    /// Opaque cursor from a previous call's `nextCursor`, to fetch the next page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticleList {
+    /// Articles, most recently modified first.
+    pub articles: Vec<ArticleMetadataView>,
+    /// Number of articles that match, across all pages.
+    pub total: i64,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct NoArgs {}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FolderList {
+    /// Every folder path that holds articles, with its parents, sorted.
+    pub folders: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SearchArticlesArgs {
+    /// Text to look for in article titles (case-insensitive; % and _ match literally).
+    pub query: String,
+    /// Folder to search, with its subfolders. Omit for all folders.
+    pub folder: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct MultiSearchArticlesArgs {
+    /// Several title queries; results are merged without duplicates.
+    pub titles: Vec<String>,
+    /// Folder to search, with its subfolders. Omit for all folders.
+    pub folder: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SearchResults {
+    pub articles: Vec<ArticleMetadataView>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReadArticleArgs {
+    /// The article's filename (`my-article.md`) or slug (`my-article`).
+    pub filename: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateArticleArgs {
+    /// Title; the slug is derived from it.
+    pub title: String,
+    /// Markdown content.
+    pub content: String,
+    /// Folder path such as `guides/rust`; omit for the root folder.
+    pub folder: Option<String>,
+    /// Exclude the article from semantic search indexing.
+    pub no_rag: Option<bool>,
+    /// Message recorded with the first version.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateArticleArgs {
+    /// The article's filename (`my-article.md`) or slug.
+    pub filename: String,
+    /// New title; omit to keep. The slug does not change.
+    pub title: Option<String>,
+    /// New markdown content; omit to keep.
+    pub content: Option<String>,
+    /// New folder; omit to keep, "" for the root folder.
+    pub folder: Option<String>,
+    /// Exclude from (true) or include in (false) semantic search indexing; omit to keep.
+    pub no_rag: Option<bool>,
+    /// Message recorded with the new version.
+    pub message: Option<String>,
+    /// The version you read (`version` of readArticle). If the article changed since, nothing
+    /// is written and the error names the current version.
+    pub expected_version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteArticleArgs {
+    /// The article's filename (`my-article.md`) or slug.
+    pub filename: String,
+    /// The version you read; if the article changed since, it is not deleted.
+    pub expected_version: Option<i32>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeleteResult {
+    pub success: bool,
+    pub filename: String,
+}
+
+/// The MCP server handler: one instance per session (or per stateless request).
+#[derive(Clone)]
+pub struct ArticleTools {
+    store: Addr<StoreActor>,
+    limits: InputLimits,
+    multi_search_limit: usize,
+    tool_router: ToolRouter<Self>,
+}
+
+fn parse_folder_filter(raw: Option<&str>, limits: &InputLimits) -> Result<FolderFilter, ToolError> {
+    Ok(FolderFilter::parse(raw, limits)?)
+}
+
+#[tool_router]
+impl ArticleTools {
+    pub fn new(store: Addr<StoreActor>, limits: InputLimits, multi_search_limit: usize) -> Self {
+        Self {
+            store,
+            limits,
+            multi_search_limit,
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    async fn title_search(
+        &self,
+        query: SearchQuery,
+        folder: FolderFilter,
+    ) -> Result<Vec<ArticleMetadataView>, ToolError> {
+        let filter = ListFilter {
+            folder,
+            title_query: Some(query),
+            limit: MAX_SEARCH_RESULTS,
+            offset: 0,
+        };
+        let page = store::ask(&self.store, store::ListArticles { filter }).await?;
+        Ok(page.items.into_iter().map(Into::into).collect())
+    }
+
+    /// List articles, most recently modified first, with pagination.
+    #[tool(name = "listArticles", annotations(read_only_hint = true, open_world_hint = false))]
+    async fn list_articles(
+        &self,
+        _caller: Caller<Read>,
+        Parameters(args): Parameters<ListArticlesArgs>,
+    ) -> ToolResult<ArticleList> {
+        let limit = args.max_articles.unwrap_or(DEFAULT_LIST_SIZE);
+        if !(1..=MAX_LIST_SIZE).contains(&limit) {
+            return Err(ToolError(format!(
+                "maxArticles must be between 1 and {MAX_LIST_SIZE}, got {limit}"
+            )));
+        }
+        let offset = match args.cursor.as_deref() {
+            None | Some("") => 0,
+            Some(cursor) => cursor
+                .parse::<i64>()
+                .ok()
+                .filter(|offset| *offset >= 0)
+                .ok_or_else(|| ToolError(format!("cursor {cursor:?} is invalid; pass a nextCursor value unchanged")))?,
+        };
+        let filter = ListFilter {
+            folder: parse_folder_filter(args.folder.as_deref(), &self.limits)?,
+            title_query: None,
+            limit,
+            offset,
+        };
+        let page = store::ask(&self.store, store::ListArticles { filter }).await?;
+        let next_offset = offset + limit;
+        Ok(Json(ArticleList {
+            articles: page.items.into_iter().map(Into::into).collect(),
+            total: page.total,
+            next_cursor: (next_offset < page.total).then(|| next_offset.to_string()),
+        }))
+    }
+
+    /// List all folders that contain articles, with their parent folders.
+    #[tool(name = "listFolders", annotations(read_only_hint = true, open_world_hint = false))]
+    async fn list_folders(&self, _caller: Caller<Read>, _args: Parameters<NoArgs>) -> ToolResult<FolderList> {
+        let folders = store::ask(&self.store, store::ListFolders {}).await?;
+        Ok(Json(FolderList { folders }))
+    }
+
+    /// Find articles whose title contains the query (case-insensitive).
+    #[tool(name = "searchArticles", annotations(read_only_hint = true, open_world_hint = false))]
+    async fn search_articles(
+        &self,
+        _caller: Caller<Read>,
+        Parameters(args): Parameters<SearchArticlesArgs>,
+    ) -> ToolResult<SearchResults> {
+        let query = SearchQuery::parse(&args.query)?;
+        let folder = parse_folder_filter(args.folder.as_deref(), &self.limits)?;
+        let articles = self.title_search(query, folder).await?;
+        Ok(Json(SearchResults { articles }))
+    }
+
+    /// Run several title searches at once; results are merged without duplicates.
+    #[tool(name = "multiSearchArticles", annotations(read_only_hint = true, open_world_hint = false))]
+    async fn multi_search_articles(
+        &self,
+        _caller: Caller<Read>,
+        Parameters(args): Parameters<MultiSearchArticlesArgs>,
+    ) -> ToolResult<SearchResults> {
+        if args.titles.is_empty() || args.titles.len() > self.multi_search_limit {
+            return Err(ToolError(format!(
+                "titles must hold between 1 and {} queries, got {}",
+                self.multi_search_limit,
+                args.titles.len()
+            )));
+        }
+        let folder = parse_folder_filter(args.folder.as_deref(), &self.limits)?;
+        let queries = args
+            .titles
+            .iter()
+            .map(|title| SearchQuery::parse(title))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut seen = std::collections::HashSet::new();
+        let mut articles = Vec::new();
+        for query in queries {
+            for article in self.title_search(query, folder.clone()).await? {
+                if seen.insert(article.slug.clone()) {
+                    articles.push(article);
+                }
+            }
+        }
+        Ok(Json(SearchResults { articles }))
+    }
+
+    /// Read an article's markdown content and metadata, including its current version.
+    #[tool(name = "readArticle", annotations(read_only_hint = true, open_world_hint = false))]
+    async fn read_article(
+        &self,
+        _caller: Caller<Read>,
+        Parameters(args): Parameters<ReadArticleArgs>,
+    ) -> ToolResult<ArticleView> {
+        let slug = Slug::parse(&args.filename)?;
+        let article = store::ask(&self.store, store::GetArticle { slug }).await?;
+        Ok(Json(article.into()))
+    }
+
+    /// Create an article. The slug is derived from the title and must be unused.
+    #[tool(
+        name = "createArticle",
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+    )]
+    async fn create_article(
+        &self,
+        caller: Caller<Write>,
+        Parameters(args): Parameters<CreateArticleArgs>,
+    ) -> ToolResult<ArticleView> {
+        let article = NewArticle {
+            title: Title::parse(&args.title, &self.limits)?,
+            slug: None,
+            folder: FolderPath::parse(args.folder.as_deref().unwrap_or(""), &self.limits)?,
+            content: Content::parse(&args.content, &self.limits)?,
+            is_public: false,
+            no_rag: args.no_rag.unwrap_or(false),
+            message: args.message.as_deref().map(VersionMessage::parse).transpose()?,
+            created_at: None,
+        };
+        let created = store::ask(
+            &self.store,
+            store::CreateArticle {
+                article,
+                actor: caller.actor(),
+            },
+        )
+        .await?;
+        Ok(Json(created.into()))
+    }
+
+    /// Update an article: only the fields you pass change. Pass `expectedVersion` to make sure
+    /// you do not overwrite someone else's edit.
+    #[tool(
+        name = "updateArticle",
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn update_article(
+        &self,
+        caller: Caller<Write>,
+        Parameters(args): Parameters<UpdateArticleArgs>,
+    ) -> ToolResult<ArticleView> {
+        let slug = Slug::parse(&args.filename)?;
+        let changes = ArticleChanges {
+            title: args.title.as_deref().map(|t| Title::parse(t, &self.limits)).transpose()?,
+            folder: args.folder.as_deref().map(|f| FolderPath::parse(f, &self.limits)).transpose()?,
+            content: args.content.as_deref().map(|c| Content::parse(c, &self.limits)).transpose()?,
+            no_rag: args.no_rag,
+            message: args.message.as_deref().map(VersionMessage::parse).transpose()?,
+        };
+        let updated = store::ask(
+            &self.store,
+            store::UpdateArticle {
+                slug,
+                changes,
+                expected_version: args.expected_version,
+                actor: caller.actor(),
+            },
+        )
+        .await?;
+        Ok(Json(updated.into()))
+    }
+
+    /// Delete an article and its version history.
+    #[tool(
+        name = "deleteArticle",
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false)
+    )]
+    async fn delete_article(
+        &self,
+        _caller: Caller<Write>,
+        Parameters(args): Parameters<DeleteArticleArgs>,
+    ) -> ToolResult<DeleteResult> {
+        let slug = Slug::parse(&args.filename)?;
+        let filename = slug.filename();
+        store::ask(
+            &self.store,
+            store::DeleteArticle {
+                slug,
+                expected_version: args.expected_version,
+            },
+        )
+        .await?;
+        Ok(Json(DeleteResult {
+            success: true,
+            filename,
+        }))
+    }
+}
+
+/// A tool is a write tool unless its annotations say it is read-only.
+fn is_write_tool(tool: &rmcp::model::Tool) -> bool {
+    !tool
+        .annotations
+        .as_ref()
+        .and_then(|annotations| annotations.read_only_hint)
+        .unwrap_or(false)
+}
+
+impl ServerHandler for ArticleTools {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("mcp-markdown-manager", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "A markdown article store. Use listArticles, searchArticles or listFolders to find \
+                 articles, readArticle to read one (note its `version`), and createArticle, \
+                 updateArticle (pass expectedVersion) and deleteArticle to change them.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let can_write = principal_of(&context).is_some_and(|principal| principal.can_write());
+        let tools = self
+            .tool_router
+            .list_all()
+            .into_iter()
+            .filter(|tool| can_write || !is_write_tool(tool))
+            .collect();
+        let supports_cache_hints = context
+            .protocol_version()
+            .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28);
+        let mut result = ListToolsResult::with_all_items(tools);
+        if supports_cache_hints {
+            // The list depends on the caller's scope, so it must not be shared between callers.
+            result.ttl_ms = Some(0);
+            result.cache_scope = Some(rmcp::model::CacheScope::Private);
+        }
+        Ok(result)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        // Hidden write tools are refused with a message the agent can act on, before argument
+        // parsing, so a read-only token learns nothing else from the call.
+        if let Some(tool) = self.tool_router.get(&request.name)
+            && is_write_tool(tool)
+            && let Some(reason) = principal_of(&context).and_then(|principal| Write::check(&principal))
+        {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                "tool {:?} {}",
+                request.name,
+                reason.trim_start_matches("this operation ")
+            ))])
+            .into());
+        }
+        let tool_context = ToolCallContext::new(self, request, context);
+        self.tool_router.call(tool_context).await
+    }
+
+    fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
+        self.tool_router.get(name).cloned()
+    }
+}
