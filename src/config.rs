@@ -37,7 +37,10 @@ impl fmt::Debug for Secret {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{name} is required: {hint}")]
-    Missing { name: &'static str, hint: &'static str },
+    Missing {
+        name: &'static str,
+        hint: &'static str,
+    },
     #[error("{name}={value:?} is invalid: {reason}")]
     Invalid {
         name: String,
@@ -136,7 +139,11 @@ impl Config {
             hint: "set it to a random string of at least 32 characters, e.g. `openssl rand -hex 32`",
         })?;
         if auth_token.expose().trim().is_empty() {
-            return Err(invalid("AUTH_TOKEN", "", "the admin token must not be blank"));
+            return Err(invalid(
+                "AUTH_TOKEN",
+                "",
+                "the admin token must not be blank",
+            ));
         }
         if auth_token.expose().chars().count() < MIN_AUTH_TOKEN_LENGTH && !insecure_dev_mode {
             return Err(invalid(
@@ -149,12 +156,14 @@ impl Config {
             ));
         }
 
-        let in_container = std::path::Path::new("/.dockerenv").exists()
-            || env.get("container").is_some();
+        let in_container =
+            std::path::Path::new("/.dockerenv").exists() || env.get("container").is_some();
         let default_bind = if in_container { "0.0.0.0" } else { "127.0.0.1" };
-        let bind_address = env.parse_or("BIND_ADDRESS", IpAddr::from_str(default_bind).map_err(|e| {
-            invalid("BIND_ADDRESS", default_bind, &e.to_string())
-        })?)?;
+        let bind_address = env.parse_or(
+            "BIND_ADDRESS",
+            IpAddr::from_str(default_bind)
+                .map_err(|e| invalid("BIND_ADDRESS", default_bind, &e.to_string()))?,
+        )?;
         let port = env.parse_or("PORT", 5000u16)?;
 
         let log_format = match env.get("LOG_FORMAT").unwrap_or("pretty") {
@@ -173,12 +182,14 @@ impl Config {
             max_sessions_per_token: env.parse_or("MCP_MAX_SESSIONS_PER_TOKEN", 50usize)?,
             session_idle_ms: env.parse_or("MCP_SESSION_IDLE_MS", 300_000u64)?,
             session_ttl_ms: env.parse_or("MCP_SESSION_TTL_MS", 1_800_000u64)?,
-            max_request_size_bytes: env
-                .parse_or("MCP_MAX_REQUEST_SIZE_BYTES", limits.max_content_length + 64 * 1024)?,
+            max_request_size_bytes: env.parse_or(
+                "MCP_MAX_REQUEST_SIZE_BYTES",
+                limits.max_content_length + 64 * 1024,
+            )?,
             multi_search_limit: env.parse_or("MCP_MULTI_SEARCH_LIMIT", 10usize)?,
-            allowed_hosts: env.list("MCP_ALLOWED_HOSTS").unwrap_or_else(|| {
-                ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec()
-            }),
+            allowed_hosts: env
+                .list("MCP_ALLOWED_HOSTS")
+                .unwrap_or_else(|| ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec()),
             allowed_origins: env.list("MCP_ALLOWED_ORIGINS").unwrap_or_default(),
         };
         if mcp.session_idle_ms == 0 || mcp.session_ttl_ms == 0 {
@@ -199,7 +210,9 @@ impl Config {
             insecure_dev_mode,
             bind_address,
             port,
-            public_base_url: env.get("BASE_URL").map(|url| url.trim_end_matches('/').to_owned()),
+            public_base_url: env
+                .get("BASE_URL")
+                .map(|url| url.trim_end_matches('/').to_owned()),
             log_format,
             database: DatabaseConfig::from_env(&env)?,
             limits,
@@ -260,7 +273,11 @@ impl DatabaseConfig {
                 let port = env.parse_or("DB_PORT", 5432u16)?;
                 let name = env.get("DB_NAME").unwrap_or("article_manager");
                 let user = env.get("DB_USER").unwrap_or("article_user");
-                let ssl_mode = if env.parse_or("DB_SSL", false)? { "require" } else { "prefer" };
+                let ssl_mode = if env.parse_or("DB_SSL", false)? {
+                    "require"
+                } else {
+                    "prefer"
+                };
                 Secret::new(format!(
                     "postgres://{}:{}@{host}:{port}/{}?sslmode={ssl_mode}",
                     percent_encode(user),
@@ -403,9 +420,11 @@ mod tests {
 
     #[test]
     fn defaults_follow_the_deployment_guide() {
-        let config =
-            Config::from_vars(vars(&[("AUTH_TOKEN", TOKEN), ("DATABASE_URL", "postgres://x")]))
-                .unwrap();
+        let config = Config::from_vars(vars(&[
+            ("AUTH_TOKEN", TOKEN),
+            ("DATABASE_URL", "postgres://x"),
+        ]))
+        .unwrap();
         assert_eq!(config.port, 5000);
         assert!(config.mcp.enabled);
         assert!(config.mcp.bind_session_to_ip);
@@ -447,9 +466,11 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug_output() {
-        let config =
-            Config::from_vars(vars(&[("AUTH_TOKEN", TOKEN), ("DATABASE_URL", "postgres://u:pw@h/d")]))
-                .unwrap();
+        let config = Config::from_vars(vars(&[
+            ("AUTH_TOKEN", TOKEN),
+            ("DATABASE_URL", "postgres://u:pw@h/d"),
+        ]))
+        .unwrap();
         let debug = format!("{config:?}");
         assert!(!debug.contains(TOKEN));
         assert!(!debug.contains("pw@h"));
@@ -464,6 +485,9 @@ mod tests {
             ("PORT", "abc"),
         ]))
         .unwrap_err();
-        assert!(err.to_string().starts_with("PORT=\"abc\" is invalid"), "{err}");
+        assert!(
+            err.to_string().starts_with("PORT=\"abc\" is invalid"),
+            "{err}"
+        );
     }
 }

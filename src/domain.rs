@@ -94,9 +94,9 @@ fn check_control_characters(
     value: &str,
     allow_whitespace: bool,
 ) -> Result<(), ValidationError> {
-    let bad = value.chars().any(|c| {
-        c.is_control() && !(allow_whitespace && matches!(c, '\t' | '\n' | '\r'))
-    });
+    let bad = value
+        .chars()
+        .any(|c| c.is_control() && !(allow_whitespace && matches!(c, '\t' | '\n' | '\r')));
     if bad {
         return Err(ValidationError::control_character(field));
     }
@@ -145,7 +145,11 @@ impl Title {
         check_control_characters("title", trimmed, false)?;
         let length = trimmed.chars().count();
         if length > limits.max_title_length {
-            return Err(ValidationError::too_long("title", limits.max_title_length, length));
+            return Err(ValidationError::too_long(
+                "title",
+                limits.max_title_length,
+                length,
+            ));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -345,7 +349,11 @@ impl FolderPath {
 
     /// Returns the number of segments; root has depth 0.
     pub fn depth(&self) -> usize {
-        if self.is_root() { 0 } else { self.0.split('/').count() }
+        if self.is_root() {
+            0
+        } else {
+            self.0.split('/').count()
+        }
     }
 }
 
@@ -367,7 +375,11 @@ impl FolderFilter {
             None => Ok(Self::All),
             Some(raw) => {
                 let folder = FolderPath::parse(raw, limits)?;
-                Ok(if folder.is_root() { Self::Root } else { Self::Subtree(folder) })
+                Ok(if folder.is_root() {
+                    Self::Root
+                } else {
+                    Self::Subtree(folder)
+                })
             }
         }
     }
@@ -451,7 +463,11 @@ impl VersionMessage {
         check_control_characters("message", trimmed, false)?;
         let length = trimmed.chars().count();
         if length > MAX_MESSAGE_LENGTH {
-            return Err(ValidationError::too_long("message", MAX_MESSAGE_LENGTH, length));
+            return Err(ValidationError::too_long(
+                "message",
+                MAX_MESSAGE_LENGTH,
+                length,
+            ));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -483,7 +499,11 @@ impl TokenName {
         check_control_characters("name", trimmed, false)?;
         let length = trimmed.chars().count();
         if length > MAX_TOKEN_NAME_LENGTH {
-            return Err(ValidationError::too_long("name", MAX_TOKEN_NAME_LENGTH, length));
+            return Err(ValidationError::too_long(
+                "name",
+                MAX_TOKEN_NAME_LENGTH,
+                length,
+            ));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -499,10 +519,19 @@ mod tests {
 
     #[test]
     fn title_is_trimmed_and_bounded() {
-        assert_eq!(Title::parse("  Hello  ", &limits()).unwrap().as_ref(), "Hello");
-        assert_eq!(Title::parse("   ", &limits()).unwrap_err().code(), "invalid_title");
+        assert_eq!(
+            Title::parse("  Hello  ", &limits()).unwrap().as_ref(),
+            "Hello"
+        );
+        assert_eq!(
+            Title::parse("   ", &limits()).unwrap_err().code(),
+            "invalid_title"
+        );
         let long = "x".repeat(501);
-        assert_eq!(Title::parse(&long, &limits()).unwrap_err().code(), "title_too_long");
+        assert_eq!(
+            Title::parse(&long, &limits()).unwrap_err().code(),
+            "title_too_long"
+        );
         assert!(Title::parse("a\u{0}b", &limits()).is_err());
         assert!(Title::parse("two\nlines", &limits()).is_err());
     }
@@ -510,8 +539,14 @@ mod tests {
     #[test]
     fn slug_from_title_folds_and_collapses() {
         let title = |s: &str| Title::parse(s, &limits()).unwrap();
-        assert_eq!(Slug::from_title(&title("Hello, World!")).as_ref(), "hello-world");
-        assert_eq!(Slug::from_title(&title("Café  crème -- 2024")).as_ref(), "cafe-creme-2024");
+        assert_eq!(
+            Slug::from_title(&title("Hello, World!")).as_ref(),
+            "hello-world"
+        );
+        assert_eq!(
+            Slug::from_title(&title("Café  crème -- 2024")).as_ref(),
+            "cafe-creme-2024"
+        );
         assert_eq!(Slug::from_title(&title("日本語")).as_ref(), "article");
         assert_eq!(Slug::from_title(&title("API")).as_ref(), "api-article");
         assert_eq!(Slug::from_title(&title("trailing -")).as_ref(), "trailing");
@@ -520,7 +555,9 @@ mod tests {
     #[test]
     fn slug_parse_rejects_bad_forms() {
         assert_eq!(Slug::parse("intro.md").unwrap().as_ref(), "intro");
-        for bad in ["", "UPPER", "a--b", "-a", "a-", "a b", "../x", "mcp", "a\u{0}"] {
+        for bad in [
+            "", "UPPER", "a--b", "-a", "a-", "a b", "../x", "mcp", "a\u{0}",
+        ] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -534,9 +571,9 @@ mod tests {
         for bad in ["/a", "a/", "a//b", "a/../b", "./a", "a/<b>", "a\u{7}"] {
             assert!(parse(bad).is_err(), "{bad:?} should be rejected");
         }
-        let deep = vec!["a"; 11].join("/");
+        let deep = ["a"; 11].join("/");
         assert!(parse(&deep).is_err());
-        assert!(parse(&vec!["a"; 10].join("/")).is_ok());
+        assert!(parse(&["a"; 10].join("/")).is_ok());
     }
 
     #[test]

@@ -26,7 +26,10 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     #[error("{message}")]
-    PreconditionFailed { message: String, current_version: i32 },
+    PreconditionFailed {
+        message: String,
+        current_version: i32,
+    },
     #[error("request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("internal error")]
@@ -138,20 +141,24 @@ pub fn json_error_handler(
 ) -> actix_web::Error {
     use actix_web::error::JsonPayloadError;
     let api_error = match &error {
-        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
-            ApiError::PayloadTooLarge { limit: *limit }
-        }
+        JsonPayloadError::OverflowKnownLength { limit, .. }
+        | JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge { limit: *limit },
         JsonPayloadError::ContentType => ApiError::bad_request(
             "unsupported_content_type",
             "request body must be JSON: send `Content-Type: application/json`",
         ),
-        JsonPayloadError::Deserialize(inner) if inner.is_data() => {
-            ApiError::bad_request("invalid_body", format!("request body has an invalid field: {inner}"))
-        }
-        JsonPayloadError::Deserialize(inner) => {
-            ApiError::bad_request("malformed_json", format!("request body is not valid JSON: {inner}"))
-        }
-        other => ApiError::bad_request("invalid_body", format!("could not read the request body: {other}")),
+        JsonPayloadError::Deserialize(inner) if inner.is_data() => ApiError::bad_request(
+            "invalid_body",
+            format!("request body has an invalid field: {inner}"),
+        ),
+        JsonPayloadError::Deserialize(inner) => ApiError::bad_request(
+            "malformed_json",
+            format!("request body is not valid JSON: {inner}"),
+        ),
+        other => ApiError::bad_request(
+            "invalid_body",
+            format!("could not read the request body: {other}"),
+        ),
     };
     api_error.into()
 }
@@ -174,9 +181,9 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> Self {
         use crate::store::StoreError;
         match error {
-            StoreError::ArticleNotFound(slug) => {
-                Self::NotFound(format!("article {slug:?} not found; list articles to see valid slugs"))
-            }
+            StoreError::ArticleNotFound(slug) => Self::NotFound(format!(
+                "article {slug:?} not found; list articles to see valid slugs"
+            )),
             StoreError::VersionNotFound { slug, version } => Self::NotFound(format!(
                 "article {slug:?} has no version {version}; list its versions to see valid numbers"
             )),

@@ -14,8 +14,8 @@ use sqlx::PgPool;
 
 use crate::config::InputLimits;
 use crate::domain::{Content, FolderPath, Slug, Title, VersionMessage};
-use crate::store::articles::{self, ArticleChanges, NewArticle};
 use crate::store::StoreError;
+use crate::store::articles::{self, ArticleChanges, NewArticle};
 
 /// What to do when an imported article's slug is already taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -100,10 +100,20 @@ fn parse_created(value: &yaml_serde::Value) -> Option<DateTime<Utc>> {
 fn folder_segment(name: &str) -> String {
     let cleaned: String = name
         .chars()
-        .map(|c| if c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ') { c } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let trimmed = cleaned.trim_matches(|c| c == '-' || c == ' ' || c == '.');
-    if trimmed.is_empty() { "folder".to_owned() } else { trimmed.to_owned() }
+    if trimmed.is_empty() {
+        "folder".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
 }
 
 fn first_heading(body: &str) -> Option<&str> {
@@ -132,10 +142,15 @@ pub fn parse_file(
     options: &ImportOptions,
     limits: &InputLimits,
 ) -> Result<ParsedFile, String> {
-    let normalised = text.strip_prefix('\u{feff}').unwrap_or(text).replace("\r\n", "\n");
+    let normalised = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .replace("\r\n", "\n");
     let (yaml, body) = split_frontmatter(&normalised);
     let frontmatter: Frontmatter = match yaml {
-        Some(yaml) => yaml_serde::from_str(yaml).map_err(|e| format!("invalid frontmatter: {e}"))?,
+        Some(yaml) => {
+            yaml_serde::from_str(yaml).map_err(|e| format!("invalid frontmatter: {e}"))?
+        }
         None => Frontmatter::default(),
     };
 
@@ -171,7 +186,8 @@ pub fn parse_file(
         (false, false) => format!("{}/{folder_text}", options.base_folder),
     };
     let folder = FolderPath::parse(&folder_text, limits).map_err(|e| e.to_string())?;
-    let content = Content::parse(body.trim_start_matches('\n'), limits).map_err(|e| e.to_string())?;
+    let content =
+        Content::parse(body.trim_start_matches('\n'), limits).map_err(|e| e.to_string())?;
 
     Ok(ParsedFile {
         path: path.to_owned(),
@@ -238,7 +254,9 @@ pub async fn import_dir(
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(error) => {
-                summary.failed.push((path.clone(), format!("cannot read file: {error}")));
+                summary
+                    .failed
+                    .push((path.clone(), format!("cannot read file: {error}")));
                 continue;
             }
         };
@@ -257,7 +275,9 @@ pub async fn import_dir(
         }
         match options.conflict {
             ConflictPolicy::Skip => summary.skipped += 1,
-            ConflictPolicy::Overwrite if existing.contains(&slug) => plan.push(Planned::Overwrite(parsed)),
+            ConflictPolicy::Overwrite if existing.contains(&slug) => {
+                plan.push(Planned::Overwrite(parsed))
+            }
             ConflictPolicy::Rename | ConflictPolicy::Overwrite => {
                 let base = parsed.slug.clone();
                 let mut n = 2;
@@ -296,7 +316,9 @@ pub async fn import_dir(
                     } else {
                         created += 1;
                     }
-                    articles::create_in(&mut tx, new, "import").await.map(|_| ())
+                    articles::create_in(&mut tx, new, "import")
+                        .await
+                        .map(|_| ())
                 }
                 Planned::Overwrite(file) => {
                     overwritten += 1;
@@ -307,7 +329,9 @@ pub async fn import_dir(
                         no_rag: None,
                         message: VersionMessage::parse("Imported (overwrite)").ok(),
                     };
-                    articles::update_in(&mut tx, &file.slug, changes, None, "import").await.map(|_| ())
+                    articles::update_in(&mut tx, &file.slug, changes, None, "import")
+                        .await
+                        .map(|_| ())
                 }
             };
             progress.inc(1);
@@ -332,8 +356,14 @@ pub async fn import_dir(
             Some((path, error)) => {
                 tx.rollback().await?;
                 let reason = match error {
-                    StoreError::Database(_) => format!("{error}; the whole batch of {} files was rolled back", batch.len()),
-                    other => format!("{other}; the whole batch of {} files was rolled back", batch.len()),
+                    StoreError::Database(_) => format!(
+                        "{error}; the whole batch of {} files was rolled back",
+                        batch.len()
+                    ),
+                    other => format!(
+                        "{other}; the whole batch of {} files was rolled back",
+                        batch.len()
+                    ),
                 };
                 summary.failed.push((path, reason));
             }
@@ -366,21 +396,45 @@ mod tests {
     #[test]
     fn frontmatter_with_crlf() {
         let text = "---\r\ntitle: Hello There\r\nfolder: notes/daily\r\ncreated: 2024-05-01\r\npublic: true\r\n---\r\n# Ignored\r\nBody\r\n";
-        let parsed = parse_file(Path::new("/r"), Path::new("/r/x/file.md"), text, &options(), &InputLimits::default()).unwrap();
+        let parsed = parse_file(
+            Path::new("/r"),
+            Path::new("/r/x/file.md"),
+            text,
+            &options(),
+            &InputLimits::default(),
+        )
+        .unwrap();
         assert_eq!(parsed.title.as_ref(), "Hello There");
         assert_eq!(parsed.folder.as_ref(), "notes/daily");
         assert!(parsed.is_public);
-        assert_eq!(parsed.created_at.unwrap().to_rfc3339(), "2024-05-01T00:00:00+00:00");
+        assert_eq!(
+            parsed.created_at.unwrap().to_rfc3339(),
+            "2024-05-01T00:00:00+00:00"
+        );
         assert_eq!(parsed.content.as_ref(), "# Ignored\nBody\n");
     }
 
     #[test]
     fn title_falls_back_to_heading_then_file_name() {
         let limits = InputLimits::default();
-        let heading = parse_file(Path::new("/r"), Path::new("/r/a/b/x.md"), "```\n# not this\n```\n# Real Title\n", &options(), &limits).unwrap();
+        let heading = parse_file(
+            Path::new("/r"),
+            Path::new("/r/a/b/x.md"),
+            "```\n# not this\n```\n# Real Title\n",
+            &options(),
+            &limits,
+        )
+        .unwrap();
         assert_eq!(heading.title.as_ref(), "Real Title");
         assert_eq!(heading.folder.as_ref(), "a/b");
-        let name = parse_file(Path::new("/r"), Path::new("/r/my-notes_file.md"), "no heading", &options(), &limits).unwrap();
+        let name = parse_file(
+            Path::new("/r"),
+            Path::new("/r/my-notes_file.md"),
+            "no heading",
+            &options(),
+            &limits,
+        )
+        .unwrap();
         assert_eq!(name.title.as_ref(), "my notes file");
         assert!(name.folder.is_root());
     }

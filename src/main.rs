@@ -16,7 +16,11 @@ use mcp_markdown_manager::store::{self, tokens};
 use mcp_markdown_manager::telemetry;
 
 #[derive(Parser)]
-#[command(name = "mcp-markdown-manager", version, about = "Markdown article store for AI agents, served over MCP, REST and a browser UI")]
+#[command(
+    name = "mcp-markdown-manager",
+    version,
+    about = "Markdown article store for AI agents, served over MCP, REST and a browser UI"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -96,7 +100,9 @@ fn main() -> ExitCode {
 fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     if config.insecure_dev_mode {
-        tracing::warn!("INSECURE_DEV_MODE is on: a short AUTH_TOKEN is accepted; never use this in production");
+        tracing::warn!(
+            "INSECURE_DEV_MODE is on: a short AUTH_TOKEN is accepted; never use this in production"
+        );
     }
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(config).await?;
@@ -138,7 +144,11 @@ async fn run_command(command: Command) -> anyhow::Result<()> {
             }
             println!(
                 "{}scanned {} files: {} created, {} renamed, {} overwritten, {} skipped, {} failed",
-                if dry_run { "dry run, nothing written: " } else { "" },
+                if dry_run {
+                    "dry run, nothing written: "
+                } else {
+                    ""
+                },
                 summary.scanned,
                 summary.created,
                 summary.renamed,
@@ -161,16 +171,30 @@ async fn run_token_command(pool: &sqlx::PgPool, command: TokenCommand) -> anyhow
             expires_in_days,
         } => {
             let name = TokenName::parse(&name)?;
-            let scope = Scope::parse(&scope)
-                .ok_or_else(|| anyhow::anyhow!("scope {scope:?} is invalid; use read-only or write"))?;
+            let scope = Scope::parse(&scope).ok_or_else(|| {
+                anyhow::anyhow!("scope {scope:?} is invalid; use read-only or write")
+            })?;
             let expires_at = match expires_in_days {
                 Some(days) if days < 1 => anyhow::bail!("--expires-in-days must be at least 1"),
                 Some(days) => Some(Utc::now() + Duration::days(days)),
                 None => None,
             };
             let generated = generate_token();
-            let record = tokens::create(pool, &name, scope, &generated.hash, &generated.display_prefix, expires_at).await?;
-            eprintln!("created token {} ({}, {}); it is shown only once:", record.id, record.name, scope.as_str());
+            let record = tokens::create(
+                pool,
+                &name,
+                scope,
+                &generated.hash,
+                &generated.display_prefix,
+                expires_at,
+            )
+            .await?;
+            eprintln!(
+                "created token {} ({}, {}); it is shown only once:",
+                record.id,
+                record.name,
+                scope.as_str()
+            );
             println!("{}", generated.secret);
         }
         TokenCommand::List => {
@@ -189,7 +213,9 @@ async fn run_token_command(pool: &sqlx::PgPool, command: TokenCommand) -> anyhow
                     record.scope.as_str(),
                     record.prefix,
                     status,
-                    record.last_used_at.map_or("never".to_owned(), |at| at.to_rfc3339()),
+                    record
+                        .last_used_at
+                        .map_or("never".to_owned(), |at| at.to_rfc3339()),
                 );
             }
         }

@@ -52,8 +52,13 @@ impl std::fmt::Display for CapExceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Total(max) => write!(f, "the server has reached its limit of {max} MCP sessions"),
-            Self::PerIp(max) => write!(f, "this client IP already has {max} MCP sessions, the maximum"),
-            Self::PerToken(max) => write!(f, "this token already has {max} MCP sessions, the maximum"),
+            Self::PerIp(max) => write!(
+                f,
+                "this client IP already has {max} MCP sessions, the maximum"
+            ),
+            Self::PerToken(max) => {
+                write!(f, "this token already has {max} MCP sessions, the maximum")
+            }
         }
     }
 }
@@ -76,7 +81,9 @@ impl SessionRegistry {
     fn expired(&self, entry: &SessionEntry, now: Instant) -> Option<&'static str> {
         if now.duration_since(entry.created) >= Duration::from_millis(self.config.session_ttl_ms) {
             Some("ttl")
-        } else if now.duration_since(entry.last_seen) >= Duration::from_millis(self.config.session_idle_ms) {
+        } else if now.duration_since(entry.last_seen)
+            >= Duration::from_millis(self.config.session_idle_ms)
+        {
             Some("idle")
         } else {
             None
@@ -141,7 +148,11 @@ impl Handler<CheckCaps> for SessionRegistry {
         if per_ip >= self.config.max_sessions_per_ip {
             return Err(CapExceeded::PerIp(self.config.max_sessions_per_ip));
         }
-        let per_token = self.sessions.values().filter(|s| s.token_id == msg.token_id).count();
+        let per_token = self
+            .sessions
+            .values()
+            .filter(|s| s.token_id == msg.token_id)
+            .count();
         if per_token >= self.config.max_sessions_per_token {
             return Err(CapExceeded::PerToken(self.config.max_sessions_per_token));
         }

@@ -35,12 +35,21 @@ impl Application {
     /// Must run inside an actix system (for example under `#[actix_web::main]`).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = store::connect(&config.database).await?;
-        let listener = TcpListener::bind((config.bind_address, config.port))
-            .map_err(|e| anyhow::anyhow!("failed to bind {}:{}: {e}", config.bind_address, config.port))?;
+        let listener = TcpListener::bind((config.bind_address, config.port)).map_err(|e| {
+            anyhow::anyhow!(
+                "failed to bind {}:{}: {e}",
+                config.bind_address,
+                config.port
+            )
+        })?;
         Self::with_listener(config, pool, listener)
     }
 
-    pub fn with_listener(config: Config, pool: PgPool, listener: TcpListener) -> anyhow::Result<Self> {
+    pub fn with_listener(
+        config: Config,
+        pool: PgPool,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let config = Arc::new(config);
         let mcp_sessions = mcp::session_manager(&config);
@@ -100,7 +109,10 @@ fn security_headers() -> DefaultHeaders {
         .add(("Referrer-Policy", "no-referrer"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
         .add(("Cross-Origin-Resource-Policy", "same-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=()",
+        ))
         .add((
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \

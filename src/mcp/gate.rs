@@ -46,7 +46,9 @@ pub async fn mcp_gate(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
-        return Err(actix_web::error::ErrorInternalServerError("application state is missing"));
+        return Err(actix_web::error::ErrorInternalServerError(
+            "application state is missing",
+        ));
     };
     let Some(ip) = client_ip(&request) else {
         return Ok(request.into_response(rpc_error(
@@ -82,7 +84,9 @@ pub async fn mcp_gate(
         }
     };
     let Some(token_id) = principal.token_id() else {
-        return Err(actix_web::error::ErrorInternalServerError("token principal without id"));
+        return Err(actix_web::error::ErrorInternalServerError(
+            "token principal without id",
+        ));
     };
 
     let session_id = request

@@ -7,8 +7,8 @@ pub mod tools;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{HttpMessage, web};
 use actix_web::middleware::from_fn;
+use actix_web::{HttpMessage, web};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp_actix_web::transport::StreamableHttpService;
 
@@ -48,7 +48,9 @@ pub fn scope(
         .session_manager(state.mcp_sessions.clone())
         .stateful_mode(true)
         .allowed_hosts(mcp.allowed_hosts.clone())
-        .maybe_allowed_origins((!mcp.allowed_origins.is_empty()).then(|| mcp.allowed_origins.clone()))
+        .maybe_allowed_origins(
+            (!mcp.allowed_origins.is_empty()).then(|| mcp.allowed_origins.clone()),
+        )
         .max_request_body_bytes(mcp.max_request_size_bytes)
         .on_request_fn(|request, extensions| {
             if let Some(caller) = request.extensions().get::<McpCaller>() {

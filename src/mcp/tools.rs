@@ -56,8 +56,9 @@ fn principal_of(context: &RequestContext<RoleServer>) -> Option<Principal> {
 
 impl<S, R: Requirement> FromContextPart<ToolCallContext<'_, S>> for Caller<R> {
     fn from_context_part(context: &mut ToolCallContext<'_, S>) -> Result<Self, ErrorData> {
-        let principal = principal_of(&context.request_context)
-            .ok_or_else(|| ErrorData::internal_error("request has no authenticated caller", None))?;
+        let principal = principal_of(&context.request_context).ok_or_else(|| {
+            ErrorData::internal_error("request has no authenticated caller", None)
+        })?;
         if let Some(reason) = R::check(&principal) {
             return Err(ErrorData::invalid_request(reason, None));
         }
@@ -255,7 +256,10 @@ impl ArticleTools {
     }
 
     /// List articles, most recently modified first, with pagination.
-    #[tool(name = "listArticles", annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        name = "listArticles",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn list_articles(
         &self,
         _caller: Caller<Read>,
@@ -273,7 +277,11 @@ impl ArticleTools {
                 .parse::<i64>()
                 .ok()
                 .filter(|offset| *offset >= 0)
-                .ok_or_else(|| ToolError(format!("cursor {cursor:?} is invalid; pass a nextCursor value unchanged")))?,
+                .ok_or_else(|| {
+                    ToolError(format!(
+                        "cursor {cursor:?} is invalid; pass a nextCursor value unchanged"
+                    ))
+                })?,
         };
         let filter = ListFilter {
             folder: parse_folder_filter(args.folder.as_deref(), &self.limits)?,
@@ -291,14 +299,24 @@ impl ArticleTools {
     }
 
     /// List all folders that contain articles, with their parent folders.
-    #[tool(name = "listFolders", annotations(read_only_hint = true, open_world_hint = false))]
-    async fn list_folders(&self, _caller: Caller<Read>, _args: Parameters<NoArgs>) -> ToolResult<FolderList> {
+    #[tool(
+        name = "listFolders",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn list_folders(
+        &self,
+        _caller: Caller<Read>,
+        _args: Parameters<NoArgs>,
+    ) -> ToolResult<FolderList> {
         let folders = store::ask(&self.store, store::ListFolders {}).await?;
         Ok(Json(FolderList { folders }))
     }
 
     /// Find articles whose title contains the query (case-insensitive).
-    #[tool(name = "searchArticles", annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        name = "searchArticles",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn search_articles(
         &self,
         _caller: Caller<Read>,
@@ -311,7 +329,10 @@ impl ArticleTools {
     }
 
     /// Run several title searches at once; results are merged without duplicates.
-    #[tool(name = "multiSearchArticles", annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        name = "multiSearchArticles",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn multi_search_articles(
         &self,
         _caller: Caller<Read>,
@@ -343,7 +364,10 @@ impl ArticleTools {
     }
 
     /// Read an article's markdown content and metadata, including its current version.
-    #[tool(name = "readArticle", annotations(read_only_hint = true, open_world_hint = false))]
+    #[tool(
+        name = "readArticle",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
     async fn read_article(
         &self,
         _caller: Caller<Read>,
@@ -357,7 +381,12 @@ impl ArticleTools {
     /// Create an article. The slug is derived from the title and must be unused.
     #[tool(
         name = "createArticle",
-        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
     )]
     async fn create_article(
         &self,
@@ -371,7 +400,11 @@ impl ArticleTools {
             content: Content::parse(&args.content, &self.limits)?,
             is_public: false,
             no_rag: args.no_rag.unwrap_or(false),
-            message: args.message.as_deref().map(VersionMessage::parse).transpose()?,
+            message: args
+                .message
+                .as_deref()
+                .map(VersionMessage::parse)
+                .transpose()?,
             created_at: None,
         };
         let created = store::ask(
@@ -389,7 +422,12 @@ impl ArticleTools {
     /// you do not overwrite someone else's edit.
     #[tool(
         name = "updateArticle",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn update_article(
         &self,
@@ -398,11 +436,27 @@ impl ArticleTools {
     ) -> ToolResult<ArticleView> {
         let slug = Slug::parse(&args.filename)?;
         let changes = ArticleChanges {
-            title: args.title.as_deref().map(|t| Title::parse(t, &self.limits)).transpose()?,
-            folder: args.folder.as_deref().map(|f| FolderPath::parse(f, &self.limits)).transpose()?,
-            content: args.content.as_deref().map(|c| Content::parse(c, &self.limits)).transpose()?,
+            title: args
+                .title
+                .as_deref()
+                .map(|t| Title::parse(t, &self.limits))
+                .transpose()?,
+            folder: args
+                .folder
+                .as_deref()
+                .map(|f| FolderPath::parse(f, &self.limits))
+                .transpose()?,
+            content: args
+                .content
+                .as_deref()
+                .map(|c| Content::parse(c, &self.limits))
+                .transpose()?,
             no_rag: args.no_rag,
-            message: args.message.as_deref().map(VersionMessage::parse).transpose()?,
+            message: args
+                .message
+                .as_deref()
+                .map(VersionMessage::parse)
+                .transpose()?,
         };
         let updated = store::ask(
             &self.store,
@@ -420,7 +474,12 @@ impl ArticleTools {
     /// Delete an article and its version history.
     #[tool(
         name = "deleteArticle",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false)
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
     )]
     async fn delete_article(
         &self,
@@ -456,7 +515,10 @@ fn is_write_tool(tool: &rmcp::model::Tool) -> bool {
 impl ServerHandler for ArticleTools {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("mcp-markdown-manager", env!("CARGO_PKG_VERSION")))
+            .with_server_info(Implementation::new(
+                "mcp-markdown-manager",
+                env!("CARGO_PKG_VERSION"),
+            ))
             .with_instructions(
                 "A markdown article store. Use listArticles, searchArticles or listFolders to find \
                  articles, readArticle to read one (note its `version`), and createArticle, \
@@ -497,7 +559,8 @@ impl ServerHandler for ArticleTools {
         // parsing, so a read-only token learns nothing else from the call.
         if let Some(tool) = self.tool_router.get(&request.name)
             && is_write_tool(tool)
-            && let Some(reason) = principal_of(&context).and_then(|principal| Write::check(&principal))
+            && let Some(reason) =
+                principal_of(&context).and_then(|principal| Write::check(&principal))
         {
             return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
                 "tool {:?} {}",

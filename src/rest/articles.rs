@@ -72,7 +72,9 @@ fn next_page_link(request: &HttpRequest, offset: i64, limit: i64) -> String {
     let mut pairs: Vec<String> = request
         .query_string()
         .split('&')
-        .filter(|pair| !pair.is_empty() && !pair.starts_with("offset=") && !pair.starts_with("limit="))
+        .filter(|pair| {
+            !pair.is_empty() && !pair.starts_with("offset=") && !pair.starts_with("limit=")
+        })
         .map(str::to_owned)
         .collect();
     pairs.push(format!("limit={limit}"));
@@ -85,7 +87,10 @@ fn etag(version: i32) -> HeaderValue {
 }
 
 /// Reads the expected version from `If-Match` (`"v3"`, `"3"` or `W/"v3"`), or from the body.
-fn expected_version(request: &HttpRequest, from_body: Option<i32>) -> Result<Option<i32>, ApiError> {
+fn expected_version(
+    request: &HttpRequest,
+    from_body: Option<i32>,
+) -> Result<Option<i32>, ApiError> {
     let Some(value) = request.headers().get(header::IF_MATCH) else {
         return Ok(from_body);
     };
@@ -100,13 +105,18 @@ fn expected_version(request: &HttpRequest, from_body: Option<i32>) -> Result<Opt
     let version = parse_version_id(unquoted).map_err(|_| {
         ApiError::bad_request(
             "invalid_if_match",
-            format!("If-Match {raw:?} is not an article version; send the ETag of a read, e.g. \"v3\""),
+            format!(
+                "If-Match {raw:?} is not an article version; send the ETag of a read, e.g. \"v3\""
+            ),
         )
     })?;
     Ok(Some(version))
 }
 
-fn article_response(status: actix_web::http::StatusCode, article: store::model::Article) -> HttpResponse {
+fn article_response(
+    status: actix_web::http::StatusCode,
+    article: store::model::Article,
+) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::ETAG, etag(article.version)))
         .json(ArticleView::from(article))
@@ -151,7 +161,11 @@ pub async fn create(
         content: Content::parse(&body.content, limits)?,
         is_public: body.is_public,
         no_rag: body.no_rag,
-        message: body.message.as_deref().map(VersionMessage::parse).transpose()?,
+        message: body
+            .message
+            .as_deref()
+            .map(VersionMessage::parse)
+            .transpose()?,
         created_at: None,
     };
     let created = store::ask(
@@ -194,11 +208,27 @@ pub async fn update(
     let slug = Slug::parse(&path)?;
     let body = body.into_inner();
     let changes = ArticleChanges {
-        title: body.title.as_deref().map(|t| Title::parse(t, limits)).transpose()?,
-        folder: body.folder.as_deref().map(|f| FolderPath::parse(f, limits)).transpose()?,
-        content: body.content.as_deref().map(|c| Content::parse(c, limits)).transpose()?,
+        title: body
+            .title
+            .as_deref()
+            .map(|t| Title::parse(t, limits))
+            .transpose()?,
+        folder: body
+            .folder
+            .as_deref()
+            .map(|f| FolderPath::parse(f, limits))
+            .transpose()?,
+        content: body
+            .content
+            .as_deref()
+            .map(|c| Content::parse(c, limits))
+            .transpose()?,
         no_rag: body.no_rag,
-        message: body.message.as_deref().map(VersionMessage::parse).transpose()?,
+        message: body
+            .message
+            .as_deref()
+            .map(VersionMessage::parse)
+            .transpose()?,
     };
     let expected_version = expected_version(&request, body.expected_version)?;
     let updated = store::ask(
@@ -285,7 +315,10 @@ pub async fn restore_version(
         RestoreBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|error| {
-            ApiError::bad_request("malformed_json", format!("request body is not valid JSON: {error}"))
+            ApiError::bad_request(
+                "malformed_json",
+                format!("request body is not valid JSON: {error}"),
+            )
         })?
     };
     let expected_version = expected_version(&request, body.expected_version)?;
@@ -294,7 +327,11 @@ pub async fn restore_version(
         store::RestoreVersion {
             slug,
             version,
-            message: body.message.as_deref().map(VersionMessage::parse).transpose()?,
+            message: body
+                .message
+                .as_deref()
+                .map(VersionMessage::parse)
+                .transpose()?,
             expected_version,
             actor: access.actor(),
         },

@@ -9,7 +9,10 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::store;
 
-pub async fn list(_access: ReadAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    _access: ReadAccess,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let folders = store::ask(&state.store, store::ListFolders {}).await?;
     Ok(HttpResponse::Ok().json(folders))
 }

@@ -18,15 +18,24 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             web::scope("/api")
                 .route("/health", web::get().to(health::health))
-                .route("/public-articles/{slug}", web::get().to(health::public_article))
+                .route(
+                    "/public-articles/{slug}",
+                    web::get().to(health::public_article),
+                )
                 .route("/articles", web::get().to(articles::list))
                 .route("/articles", web::post().to(articles::create))
                 .route("/articles/{slug}", web::get().to(articles::read))
                 .route("/articles/{slug}", web::put().to(articles::update))
                 .route("/articles/{slug}", web::patch().to(articles::update))
                 .route("/articles/{slug}", web::delete().to(articles::delete))
-                .route("/articles/{slug}/versions", web::get().to(articles::list_versions))
-                .route("/articles/{slug}/versions/{version}", web::get().to(articles::read_version))
+                .route(
+                    "/articles/{slug}/versions",
+                    web::get().to(articles::list_versions),
+                )
+                .route(
+                    "/articles/{slug}/versions/{version}",
+                    web::get().to(articles::read_version),
+                )
                 .route(
                     "/articles/{slug}/versions/{version}/restore",
                     web::put().to(articles::restore_version),
@@ -35,11 +44,20 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     "/articles/{slug}/versions/{version}/restore",
                     web::post().to(articles::restore_version),
                 )
-                .route("/articles/{slug}/public", web::post().to(articles::set_public))
-                .route("/articles/{slug}/rename-slug", web::post().to(articles::rename_slug))
+                .route(
+                    "/articles/{slug}/public",
+                    web::post().to(articles::set_public),
+                )
+                .route(
+                    "/articles/{slug}/rename-slug",
+                    web::post().to(articles::rename_slug),
+                )
                 .route("/folders", web::get().to(folders::list))
                 .route("/folders/manage/{name:.*}", web::put().to(folders::rename))
-                .route("/folders/manage/{name:.*}", web::delete().to(folders::delete))
+                .route(
+                    "/folders/manage/{name:.*}",
+                    web::delete().to(folders::delete),
+                )
                 .route("/access-tokens", web::get().to(tokens::list))
                 .route("/access-tokens", web::post().to(tokens::create))
                 .route("/access-tokens/{id}", web::delete().to(tokens::revoke))

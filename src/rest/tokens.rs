@@ -12,7 +12,10 @@ use crate::store::model::Scope;
 use crate::store::{self, CreateToken, RevokeToken};
 use crate::views::TokenView;
 
-pub async fn list(_access: AdminAccess, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    _access: AdminAccess,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let tokens = store::ask(&state.store, store::ListTokens {}).await?;
     let body: Vec<TokenView> = tokens.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(body))
@@ -36,7 +39,10 @@ pub async fn create(
     let scope = Scope::parse(&body.scope).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_scope",
-            format!("scope {:?} is invalid; use \"read-only\" or \"write\"", body.scope),
+            format!(
+                "scope {:?} is invalid; use \"read-only\" or \"write\"",
+                body.scope
+            ),
         )
     })?;
     if let Some(expires_at) = body.expires_at
@@ -74,12 +80,17 @@ pub async fn revoke(
     let id: i64 = path.parse().map_err(|_| {
         ApiError::bad_request(
             "invalid_token_id",
-            format!("{:?} is not a token id; use the numeric id from the token list", path.as_str()),
+            format!(
+                "{:?} is not a token id; use the numeric id from the token list",
+                path.as_str()
+            ),
         )
     })?;
     let record = store::ask(&state.store, RevokeToken { id }).await?;
     tracing::info!(token.id = record.id, token.name = %record.name,
         by = access.principal.name(), "access token revoked");
-    state.sessions.do_send(crate::sessions::RevokeTokenSessions { token_id: id });
+    state
+        .sessions
+        .do_send(crate::sessions::RevokeTokenSessions { token_id: id });
     Ok(HttpResponse::Ok().json(serde_json::json!({ "success": true })))
 }

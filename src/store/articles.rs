@@ -4,8 +4,8 @@
 use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::model::{Article, ArticleSummary, ArticleVersion, Page, VersionSummary};
 use super::StoreError;
+use super::model::{Article, ArticleSummary, ArticleVersion, Page, VersionSummary};
 use crate::domain::{Content, FolderFilter, FolderPath, SearchQuery, Slug, Title, VersionMessage};
 
 /// Input for a new article; the slug is derived from the title when not given.
@@ -197,7 +197,10 @@ pub async fn create_in(
     new: NewArticle,
     actor: &str,
 ) -> Result<Article, StoreError> {
-    let slug = new.slug.clone().unwrap_or_else(|| Slug::from_title(&new.title));
+    let slug = new
+        .slug
+        .clone()
+        .unwrap_or_else(|| Slug::from_title(&new.title));
     // A savepoint keeps the caller's transaction usable when the slug is taken.
     let mut savepoint = sqlx::Connection::begin(&mut **tx).await?;
     let inserted = sqlx::query_as!(
@@ -264,9 +267,15 @@ pub async fn update_in(
     let current = lock(tx, slug).await?;
     check_version(&current, expected_version)?;
 
-    let title = changes.title.map_or(current.title.clone(), Title::into_inner);
-    let folder = changes.folder.map_or(current.folder.clone(), FolderPath::into_inner);
-    let content = changes.content.map_or(current.content.clone(), Content::into_inner);
+    let title = changes
+        .title
+        .map_or(current.title.clone(), Title::into_inner);
+    let folder = changes
+        .folder
+        .map_or(current.folder.clone(), FolderPath::into_inner);
+    let content = changes
+        .content
+        .map_or(current.content.clone(), Content::into_inner);
     let no_rag = changes.no_rag.unwrap_or(current.no_rag);
     let text_changed =
         title != current.title || folder != current.folder || content != current.content;
@@ -275,7 +284,11 @@ pub async fn update_in(
         return Ok(current);
     }
 
-    let next_version = if text_changed { current.version + 1 } else { current.version };
+    let next_version = if text_changed {
+        current.version + 1
+    } else {
+        current.version
+    };
     let updated = sqlx::query_as!(
         Article,
         "update articles
@@ -306,7 +319,11 @@ pub async fn update_in(
     Ok(updated)
 }
 
-pub async fn delete(pool: &PgPool, slug: &Slug, expected_version: Option<i32>) -> Result<(), StoreError> {
+pub async fn delete(
+    pool: &PgPool,
+    slug: &Slug,
+    expected_version: Option<i32>,
+) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, slug).await?;
     check_version(&current, expected_version)?;
@@ -317,7 +334,12 @@ pub async fn delete(pool: &PgPool, slug: &Slug, expected_version: Option<i32>) -
     Ok(())
 }
 
-pub async fn set_public(pool: &PgPool, slug: &Slug, is_public: bool, actor: &str) -> Result<Article, StoreError> {
+pub async fn set_public(
+    pool: &PgPool,
+    slug: &Slug,
+    is_public: bool,
+    actor: &str,
+) -> Result<Article, StoreError> {
     sqlx::query_as!(
         Article,
         "update articles set is_public = $2, updated_at = now(), updated_by = $3
@@ -354,7 +376,9 @@ pub async fn rename_slug(
     match renamed {
         Ok(Some(article)) => Ok(article),
         Ok(None) => Err(StoreError::ArticleNotFound(slug.to_string())),
-        Err(error) if is_unique_violation(&error) => Err(StoreError::SlugTaken(new_slug.to_string())),
+        Err(error) if is_unique_violation(&error) => {
+            Err(StoreError::SlugTaken(new_slug.to_string()))
+        }
         Err(error) => Err(error.into()),
     }
 }
@@ -373,7 +397,11 @@ pub async fn list_versions(pool: &PgPool, slug: &Slug) -> Result<Vec<VersionSumm
     Ok(versions)
 }
 
-pub async fn get_version(pool: &PgPool, slug: &Slug, version: i32) -> Result<ArticleVersion, StoreError> {
+pub async fn get_version(
+    pool: &PgPool,
+    slug: &Slug,
+    version: i32,
+) -> Result<ArticleVersion, StoreError> {
     let article = get(pool, slug).await?;
     sqlx::query_as!(
         ArticleVersion,
@@ -447,7 +475,9 @@ pub async fn restore_version(
 /// Returns every folder that holds an article, plus all of their parent folders, sorted.
 /// Returns every slug in use; imports use it to resolve collisions before writing.
 pub async fn all_slugs(pool: &PgPool) -> Result<Vec<String>, StoreError> {
-    Ok(sqlx::query_scalar!("select slug from articles").fetch_all(pool).await?)
+    Ok(sqlx::query_scalar!("select slug from articles")
+        .fetch_all(pool)
+        .await?)
 }
 
 pub async fn list_folders(pool: &PgPool) -> Result<Vec<String>, StoreError> {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::model::{Scope, TokenRecord};
 use super::StoreError;
+use super::model::{Scope, TokenRecord};
 use crate::domain::TokenName;
 
 struct TokenRow {
@@ -25,7 +25,10 @@ impl TryFrom<TokenRow> for TokenRecord {
 
     fn try_from(row: TokenRow) -> Result<Self, Self::Error> {
         let scope = Scope::parse(&row.scope).ok_or_else(|| {
-            StoreError::Corrupt(format!("access token {} has unknown scope {:?}", row.id, row.scope))
+            StoreError::Corrupt(format!(
+                "access token {} has unknown scope {:?}",
+                row.id, row.scope
+            ))
         })?;
         Ok(Self {
             id: row.id,
@@ -75,7 +78,10 @@ pub async fn list(pool: &PgPool) -> Result<Vec<TokenRecord>, StoreError> {
     rows.into_iter().map(TryInto::try_into).collect()
 }
 
-pub async fn find_by_hash(pool: &PgPool, token_hash: &[u8]) -> Result<Option<TokenRecord>, StoreError> {
+pub async fn find_by_hash(
+    pool: &PgPool,
+    token_hash: &[u8],
+) -> Result<Option<TokenRecord>, StoreError> {
     let row = sqlx::query_as!(
         TokenRow,
         "select id, name, scope, prefix, created_at, last_used_at, expires_at, revoked_at
@@ -103,11 +109,15 @@ pub async fn revoke(pool: &PgPool, id: i64) -> Result<TokenRecord, StoreError> {
 }
 
 /// Writes the batched `last_used_at` times in one statement.
-pub async fn record_last_used(pool: &PgPool, used: &HashMap<i64, DateTime<Utc>>) -> Result<(), StoreError> {
+pub async fn record_last_used(
+    pool: &PgPool,
+    used: &HashMap<i64, DateTime<Utc>>,
+) -> Result<(), StoreError> {
     if used.is_empty() {
         return Ok(());
     }
-    let (ids, times): (Vec<i64>, Vec<DateTime<Utc>>) = used.iter().map(|(id, at)| (*id, *at)).unzip();
+    let (ids, times): (Vec<i64>, Vec<DateTime<Utc>>) =
+        used.iter().map(|(id, at)| (*id, *at)).unzip();
     sqlx::query!(
         "update access_tokens as t
          set last_used_at = greatest(t.last_used_at, u.used_at)

@@ -1,0 +1,8 @@
+//! Black-box tests of the REST API against the real application and PostgreSQL.
+
+mod articles;
+mod auth;
+mod folders;
+mod health;
+mod helpers;
+mod versions;
