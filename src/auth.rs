@@ -17,7 +17,11 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use std::net::IpAddr;
+
 use crate::error::ApiError;
+use crate::security::rate_limit::{Acquire, Peek};
+use crate::security::{Decision, Level, Limiter, SecurityEvent};
 use crate::startup::AppState;
 use crate::store::model::Scope;
 use crate::store::{self, AuthenticateToken};
@@ -89,24 +93,107 @@ pub fn bearer_token(request: &HttpRequest) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Why a credential was not accepted. Kept coarse on purpose: clients only ever see 401.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthFailure {
+/// Why a request was not authenticated.
+#[derive(Debug)]
+pub enum AuthError {
+    /// No credential was sent.
     Missing,
+    /// The credential is unknown, revoked or expired.
     Invalid,
+    /// Too many failures from this client IP; nothing is checked until the window passes.
+    LockedOut(Decision),
+    /// The credential could not be checked.
+    Internal(anyhow::Error),
 }
 
-/// Resolves a bearer token to a principal. The admin comparison runs in constant time, and
-/// only well-formed `sk-md-` tokens reach the database.
+impl From<AuthError> for ApiError {
+    fn from(value: AuthError) -> Self {
+        match value {
+            AuthError::Missing | AuthError::Invalid => ApiError::Unauthorized,
+            AuthError::LockedOut(decision) => ApiError::RateLimited {
+                limiter: Limiter::AuthFailures,
+                decision,
+            },
+            AuthError::Internal(error) => ApiError::Internal(error),
+        }
+    }
+}
+
+/// Returns the rate-limit key of a principal: its token id, or `admin`.
+pub fn principal_key(principal: &Principal) -> String {
+    match principal {
+        Principal::Admin => "admin".to_owned(),
+        Principal::Token { id, .. } => format!("token:{id}"),
+    }
+}
+
+/// Resolves a bearer token to a principal, with brute-force protection per client IP: after
+/// too many failures the IP is locked out for the rate-limit window, even with a valid token.
+/// The admin comparison runs in constant time, and only well-formed `sk-md-` tokens reach the
+/// database. `channel` names the interface (`rest`, `mcp`, `login`) in audit events.
 pub async fn authenticate(
     state: &AppState,
     token: Option<&str>,
-) -> Result<Principal, AuthFailureOr> {
+    ip: IpAddr,
+    channel: &'static str,
+) -> Result<Principal, AuthError> {
+    check_lockout(state, ip).await?;
     let Some(token) = token else {
-        return Err(AuthFailureOr::Failure(AuthFailure::Missing));
+        return Err(AuthError::Missing);
     };
-    let admin = state.config.auth_token.expose().as_bytes();
-    if bool::from(token.as_bytes().ct_eq(admin)) {
+    let result = resolve_token(state, token).await;
+    if let Err(AuthError::Invalid) = &result {
+        record_failure(state, ip, channel, "invalid_token").await;
+    }
+    result
+}
+
+/// Fails when the IP has used up its authentication failures.
+pub async fn check_lockout(state: &AppState, ip: IpAddr) -> Result<(), AuthError> {
+    let decision = state
+        .limiter
+        .send(Peek {
+            limiter: Limiter::AuthFailures,
+            key: ip.to_string(),
+        })
+        .await
+        .map_err(|e| AuthError::Internal(e.into()))?;
+    if decision.allowed {
+        return Ok(());
+    }
+    metrics::counter!("mcp_rate_limit_exceeded_total", "limiter" => Limiter::AuthFailures.name())
+        .increment(1);
+    state.audit.emit(
+        SecurityEvent::new("rate_limit_exceeded", Level::Warning)
+            .ip(ip)
+            .detail("limiter", Limiter::AuthFailures.name())
+            .detail("retryAfterSeconds", decision.retry_after_secs()),
+    );
+    Err(AuthError::LockedOut(decision))
+}
+
+/// Counts an authentication failure against the IP and records it.
+pub async fn record_failure(
+    state: &AppState,
+    ip: IpAddr,
+    channel: &'static str,
+    reason: &'static str,
+) {
+    metrics::counter!("mcp_auth_failures_total", "channel" => channel).increment(1);
+    state.limiter.do_send(Acquire {
+        limiter: Limiter::AuthFailures,
+        key: ip.to_string(),
+    });
+    state.audit.emit(
+        SecurityEvent::new("auth_failure", Level::Warning)
+            .ip(ip)
+            .detail("channel", channel)
+            .detail("reason", reason),
+    );
+}
+
+async fn resolve_token(state: &AppState, token: &str) -> Result<Principal, AuthError> {
+    if state.is_admin_token(token) {
         return Ok(Principal::Admin);
     }
     let well_formed = token.len() == TOKEN_PREFIX.len() + 64
@@ -115,40 +202,32 @@ pub async fn authenticate(
             .bytes()
             .all(|b| b.is_ascii_hexdigit());
     if !well_formed {
-        return Err(AuthFailureOr::Failure(AuthFailure::Invalid));
+        return Err(AuthError::Invalid);
     }
-    let record = store::ask(
-        &state.store,
-        AuthenticateToken {
-            token_hash: hash_token(token),
-        },
-    )
-    .await
-    .map_err(|error| AuthFailureOr::Store(error.into()))?;
+    principal_for_hash(state, hash_token(token)).await
+}
+
+/// Looks up an access token by hash; `Invalid` unless it is active.
+pub async fn principal_for_hash(
+    state: &AppState,
+    token_hash: [u8; 32],
+) -> Result<Principal, AuthError> {
+    let record = store::ask(&state.store, AuthenticateToken { token_hash })
+        .await
+        .map_err(|error| AuthError::Internal(error.into()))?;
     match record {
         Some(record) => Ok(Principal::Token {
             id: record.id,
             name: record.name,
             scope: record.scope,
         }),
-        None => Err(AuthFailureOr::Failure(AuthFailure::Invalid)),
+        None => Err(AuthError::Invalid),
     }
 }
 
-/// An authentication failure, or an internal error while checking the credential.
-#[derive(Debug)]
-pub enum AuthFailureOr {
-    Failure(AuthFailure),
-    Store(anyhow::Error),
-}
-
-impl From<AuthFailureOr> for ApiError {
-    fn from(value: AuthFailureOr) -> Self {
-        match value {
-            AuthFailureOr::Failure(_) => ApiError::Unauthorized,
-            AuthFailureOr::Store(error) => ApiError::Internal(error),
-        }
-    }
+/// Compares two secrets in constant time (for equal lengths; the length itself may leak).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    bool::from(a.ct_eq(b))
 }
 
 /// A permission level that a handler requires.
@@ -212,9 +291,34 @@ impl<R: Requirement + 'static> FromRequest for Authenticated<R> {
             let state = request.app_data::<web::Data<AppState>>().ok_or_else(|| {
                 ApiError::internal(anyhow::anyhow!("application state is missing"))
             })?;
-            let principal = authenticate(state, bearer_token(&request)).await?;
+            let ip = state.client_ip(&request);
+            let principal = match bearer_token(&request) {
+                Some(token) => authenticate(state, Some(token), ip, "rest").await?,
+                None => crate::rest::auth::cookie_principal(state, &request, ip).await?,
+            };
             if let Some(reason) = R::check(&principal) {
+                state.audit.emit(
+                    SecurityEvent::new("permission_denied", Level::Warning)
+                        .ip(ip)
+                        .token(principal.name())
+                        .detail("path", request.path()),
+                );
                 return Err(ApiError::Forbidden(reason));
+            }
+            let decision = state
+                .limiter
+                .send(Acquire {
+                    limiter: Limiter::Rest,
+                    key: principal_key(&principal),
+                })
+                .await
+                .map_err(ApiError::internal)?;
+            if !decision.allowed {
+                state.rate_limited(Limiter::Rest, &decision, ip, Some(principal.name()));
+                return Err(ApiError::RateLimited {
+                    limiter: Limiter::Rest,
+                    decision,
+                });
             }
             Ok(Self {
                 principal,

@@ -73,6 +73,44 @@ pub struct Config {
     pub limits: InputLimits,
     pub mcp: McpConfig,
     pub rate_limits: RateLimitConfig,
+    pub security: SecurityConfig,
+    /// URL path prefix the service is mounted under, e.g. `/notes`; empty for the root.
+    pub base_path: String,
+    /// Directory to serve the web UI from instead of the embedded copy (development).
+    pub web_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditFormat {
+    /// One line per event: time, level word, event name, fields, chain hash, and the client IP last.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuspiciousInputAction {
+    Log,
+    Reject,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    pub audit_enabled: bool,
+    pub audit_file: bool,
+    pub audit_file_path: PathBuf,
+    pub audit_format: AuditFormat,
+    pub audit_max_file_bytes: u64,
+    pub audit_max_files: usize,
+    /// Key of the audit log's hash chain: `SECURITY_AUDIT_HMAC_KEY`, else derived from `AUTH_TOKEN`.
+    pub audit_key: Secret,
+    /// Proxies whose `X-Forwarded-For`/`X-Real-IP` headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub suspicious_input_action: SuspiciousInputAction,
+    /// Separate bearer token accepted by `/metrics` besides `AUTH_TOKEN`.
+    pub metrics_token: Option<Secret>,
+    /// Origins allowed to call the REST API from a browser (CORS); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -117,10 +155,22 @@ pub struct McpConfig {
     pub allowed_origins: Vec<String>,
 }
 
+/// Limits per `window_ms`, each with its own buckets.
 #[derive(Debug, Clone)]
 pub struct RateLimitConfig {
     pub window_ms: u64,
+    /// MCP tool calls per access token, across all of its sessions.
     pub tool_calls_per_window: u32,
+    /// REST requests per token.
+    pub rest_per_window: u32,
+    /// Expensive operations (imports, reindexing) per token.
+    pub expensive_per_window: u32,
+    /// Failed authentications per client IP before the IP is locked out for the window.
+    pub auth_failures_per_window: u32,
+    /// Unauthenticated requests (public articles, login) per client IP.
+    pub public_per_window: u32,
+    /// Keys remembered per limiter; the least recently used are forgotten first.
+    pub max_keys: usize,
 }
 
 impl Config {
@@ -203,7 +253,22 @@ impl Config {
         let rate_limits = RateLimitConfig {
             window_ms: env.parse_or("RATE_LIMIT_WINDOW_MS", 60_000u64)?,
             tool_calls_per_window: env.parse_or("RATE_LIMIT_TOOL_CALLS_PER_WINDOW", 100u32)?,
+            rest_per_window: env.parse_or("RATE_LIMIT_REST_PER_WINDOW", 600u32)?,
+            expensive_per_window: env.parse_or("RATE_LIMIT_EXPENSIVE_PER_WINDOW", 10u32)?,
+            auth_failures_per_window: env.parse_or("RATE_LIMIT_AUTH_FAILURES_PER_WINDOW", 20u32)?,
+            public_per_window: env.parse_or("RATE_LIMIT_PUBLIC_PER_WINDOW", 300u32)?,
+            max_keys: env.parse_or("RATE_LIMIT_MAX_KEYS", 10_000usize)?,
         };
+        if rate_limits.window_ms == 0 || rate_limits.max_keys == 0 {
+            return Err(invalid(
+                "RATE_LIMIT_WINDOW_MS/RATE_LIMIT_MAX_KEYS",
+                "0",
+                "must be at least 1",
+            ));
+        }
+
+        let security = SecurityConfig::from_env(&env, &auth_token)?;
+        let base_path = normalise_base_path(&env)?;
 
         Ok(Self {
             auth_token,
@@ -218,8 +283,121 @@ impl Config {
             limits,
             mcp,
             rate_limits,
+            security,
+            base_path,
+            web_dir: env.get("MDM_WEB_DIR").map(PathBuf::from),
         })
     }
+}
+
+/// Reads `BASE_PATH`, or the path of `BASE_URL`, as `/prefix` without a trailing slash.
+fn normalise_base_path(env: &Env) -> Result<String, ConfigError> {
+    let raw = match (env.get("BASE_PATH"), env.get("BASE_URL")) {
+        (Some(path), _) => path.to_owned(),
+        (None, Some(url)) => match url.split_once("://") {
+            Some((_, rest)) => rest
+                .find('/')
+                .map_or(String::new(), |i| rest[i..].to_owned()),
+            None => url.to_owned(),
+        },
+        (None, None) => String::new(),
+    };
+    let trimmed = raw.trim().trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let valid = trimmed.split('/').all(|segment| {
+        !segment.is_empty()
+            && segment != ".."
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    });
+    if !valid {
+        return Err(invalid(
+            "BASE_PATH",
+            &raw,
+            "use a path such as /notes made of letters, digits, `-`, `_` and `.`",
+        ));
+    }
+    Ok(format!("/{trimmed}"))
+}
+
+impl SecurityConfig {
+    fn from_env(env: &Env, auth_token: &Secret) -> Result<Self, ConfigError> {
+        let audit_format = match env.get("SECURITY_AUDIT_FORMAT").unwrap_or("text") {
+            "text" => AuditFormat::Text,
+            "json" => AuditFormat::Json,
+            other => {
+                return Err(invalid(
+                    "SECURITY_AUDIT_FORMAT",
+                    other,
+                    "expected `text` or `json`",
+                ));
+            }
+        };
+        let suspicious_input_action = match env.get("SUSPICIOUS_INPUT_ACTION").unwrap_or("log") {
+            "log" => SuspiciousInputAction::Log,
+            "reject" => SuspiciousInputAction::Reject,
+            other => {
+                return Err(invalid(
+                    "SUSPICIOUS_INPUT_ACTION",
+                    other,
+                    "expected `log` or `reject`",
+                ));
+            }
+        };
+        let trusted_proxies = match env.list("TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(items) => items
+                .iter()
+                .map(|item| parse_network(item))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let audit_key = match env.secret("SECURITY_AUDIT_HMAC_KEY")? {
+            Some(key) => key,
+            None => {
+                use hmac::{KeyInit, Mac};
+                // Derived, so operators need no extra secret; `audit verify` derives it the same way.
+                let mut mac =
+                    hmac::Hmac::<sha2::Sha256>::new_from_slice(auth_token.expose().as_bytes())
+                        .map_err(|e| invalid("AUTH_TOKEN", "[REDACTED]", &e.to_string()))?;
+                mac.update(b"mcp-markdown-manager audit chain");
+                Secret::new(hex::encode(mac.finalize().into_bytes()))
+            }
+        };
+        Ok(Self {
+            audit_enabled: env.parse_or("SECURITY_AUDIT_ENABLED", true)?,
+            audit_file: env.parse_or("SECURITY_AUDIT_FILE", false)?,
+            audit_file_path: PathBuf::from(
+                env.get("SECURITY_AUDIT_FILE_PATH")
+                    .unwrap_or("/tmp/security-audit.log"),
+            ),
+            audit_format,
+            audit_max_file_bytes: env
+                .parse_or("SECURITY_AUDIT_MAX_FILE_BYTES", 10 * 1024 * 1024u64)?,
+            audit_max_files: env.parse_or("SECURITY_AUDIT_MAX_FILES", 5usize)?,
+            audit_key,
+            trusted_proxies,
+            suspicious_input_action,
+            metrics_token: env.secret("METRICS_TOKEN")?,
+            cors_origins: env.list("CORS_ORIGINS").unwrap_or_default(),
+        })
+    }
+}
+
+/// Parses `10.0.0.0/8` or a single address such as `127.0.0.1`.
+fn parse_network(item: &str) -> Result<ipnet::IpNet, ConfigError> {
+    if let Ok(network) = item.parse::<ipnet::IpNet>() {
+        return Ok(network);
+    }
+    item.parse::<IpAddr>().map(ipnet::IpNet::from).map_err(|_| {
+        invalid(
+            "TRUSTED_PROXIES",
+            item,
+            "expected an IP address or a CIDR such as 10.0.0.0/8",
+        )
+    })
 }
 
 impl InputLimits {

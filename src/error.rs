@@ -32,9 +32,22 @@ pub enum ApiError {
     },
     #[error("request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("too many requests; retry after {} seconds", decision.retry_after_secs())]
+    RateLimited {
+        limiter: crate::security::Limiter,
+        decision: crate::security::Decision,
+    },
+    #[error("missing or invalid X-CSRF-Token header; reload the page and try again")]
+    CsrfFailed,
+    #[error("{0}")]
+    SuspiciousInput(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
+
+/// Marks a response with the error code it carries, for the audit middleware.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
 
 #[derive(Serialize)]
 struct Envelope<'a> {
@@ -75,6 +88,14 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PreconditionFailed { .. } => "version_mismatch",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::RateLimited { limiter, .. }
+                if *limiter == crate::security::Limiter::AuthFailures =>
+            {
+                "too_many_auth_failures"
+            }
+            Self::RateLimited { .. } => "rate_limited",
+            Self::SuspiciousInput(_) => "suspicious_input",
+            Self::CsrfFailed => "csrf_failed",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -92,6 +113,9 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::SuspiciousInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::CsrfFailed => StatusCode::FORBIDDEN,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,20 +141,28 @@ impl ResponseError for ApiError {
             _ => None,
         };
         let mut response = HttpResponse::build(self.status_code());
+        if let Self::RateLimited { limiter, decision } = self {
+            response
+                .insert_header((header::RETRY_AFTER, decision.retry_after_secs().to_string()))
+                .insert_header(("RateLimit-Policy", decision.policy_header(*limiter)))
+                .insert_header(("RateLimit", decision.limit_header(*limiter)));
+        }
         if matches!(self, Self::Unauthorized) {
             response.insert_header((
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"mcp-markdown-manager\""),
             ));
         }
-        response.json(Envelope {
+        let mut response = response.json(Envelope {
             error: Body {
                 code: self.code(),
                 message,
                 request_id,
                 current_version,
             },
-        })
+        });
+        response.extensions_mut().insert(ErrorCode(self.code()));
+        response
     }
 }
 

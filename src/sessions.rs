@@ -2,8 +2,10 @@
 //! the caps, idle timeout and absolute lifetime that the deployment guide asks for.
 //!
 //! rmcp owns the protocol state of each session; this actor owns the security policy. The MCP
-//! gate asks it before every request, registers sessions that an `initialize` created, and it
-//! closes sessions in rmcp when they expire or are revoked.
+//! gate asks it before every request and registers sessions that an `initialize` created. The
+//! actor closes sessions in rmcp when they expire or are revoked, and writes every change
+//! through to PostgreSQL (keyed by the SHA-256 of the session id), so sessions survive a
+//! restart: on start it reloads them, and rmcp restores their protocol state on first use.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -17,18 +19,32 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use serde::Serialize;
 
 use crate::config::McpConfig;
+use crate::mcp::session_store::hash_session_id;
+use crate::security::{Audit, Level, SecurityEvent};
+use crate::store::{
+    self, DeleteStoredSession, LoadActiveSessions, RegisterStoredSession, StoreActor,
+    TouchStoredSession,
+};
 
 /// How often expired sessions are swept, so they free their slots without any traffic.
-pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+/// How often a session's last use is written through; the in-memory time is always exact.
+const TOUCH_PERSIST_INTERVAL: Duration = Duration::from_secs(30);
+
+type SessionKey = [u8; 32];
 
 #[derive(Debug, Clone)]
 struct SessionEntry {
+    /// The session id, when this process has seen it (sessions restored from the database
+    /// are known only by hash until their first request).
+    id: Option<String>,
     token_id: i64,
     token_name: String,
     ip: IpAddr,
     created: Instant,
     created_at: DateTime<Utc>,
     last_seen: Instant,
+    last_persisted: Instant,
     requests: u64,
 }
 
@@ -48,6 +64,16 @@ pub enum CapExceeded {
     PerToken(usize),
 }
 
+impl CapExceeded {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Total(_) => "total",
+            Self::PerIp(_) => "per_ip",
+            Self::PerToken(_) => "per_token",
+        }
+    }
+}
+
 impl std::fmt::Display for CapExceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -65,21 +91,34 @@ impl std::fmt::Display for CapExceeded {
 
 pub struct SessionRegistry {
     config: McpConfig,
-    sessions: HashMap<String, SessionEntry>,
+    sessions: HashMap<SessionKey, SessionEntry>,
     manager: Arc<LocalSessionManager>,
+    audit: Audit,
+    store: Addr<StoreActor>,
 }
 
 impl SessionRegistry {
-    pub fn new(config: McpConfig, manager: Arc<LocalSessionManager>) -> Self {
+    pub fn new(
+        config: McpConfig,
+        manager: Arc<LocalSessionManager>,
+        audit: Audit,
+        store: Addr<StoreActor>,
+    ) -> Self {
         Self {
             config,
             sessions: HashMap::new(),
             manager,
+            audit,
+            store,
         }
     }
 
+    fn ttl(&self) -> Duration {
+        Duration::from_millis(self.config.session_ttl_ms)
+    }
+
     fn expired(&self, entry: &SessionEntry, now: Instant) -> Option<&'static str> {
-        if now.duration_since(entry.created) >= Duration::from_millis(self.config.session_ttl_ms) {
+        if now.duration_since(entry.created) >= self.ttl() {
             Some("ttl")
         } else if now.duration_since(entry.last_seen)
             >= Duration::from_millis(self.config.session_idle_ms)
@@ -90,33 +129,61 @@ impl SessionRegistry {
         }
     }
 
-    /// Removes the session here and closes it in rmcp, so its id answers 404 from now on.
-    fn close(&mut self, id: &str, reason: &'static str, ctx: &mut Context<Self>) {
-        if let Some(entry) = self.sessions.remove(id) {
-            tracing::info!(session.token = %entry.token_name, ip = %entry.ip, reason,
-                requests = entry.requests, "MCP session closed");
-        }
-        let manager = self.manager.clone();
-        let session_id: Arc<str> = Arc::from(id);
-        ctx.spawn(
-            async move {
-                // The session may already be gone in rmcp (closed by the client); that is fine.
-                let _ = manager.close_session(&session_id).await;
-            }
-            .into_actor(self),
+    /// Removes the session here, in PostgreSQL and in rmcp, so its id answers 404 from now on.
+    fn close(
+        &mut self,
+        key: SessionKey,
+        event: &'static str,
+        reason: &'static str,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(entry) = self.sessions.remove(&key) else {
+            return;
+        };
+        self.audit.emit(
+            SecurityEvent::new(event, Level::Info)
+                .ip(entry.ip)
+                .token(entry.token_name.clone())
+                .detail("reason", reason)
+                .detail("requests", entry.requests),
         );
+        self.store.do_send(DeleteStoredSession {
+            id_hash: key.to_vec(),
+        });
+        metrics::gauge!("mcp_sessions_active").set(self.sessions.len() as f64);
+        if let Some(id) = entry.id {
+            let manager = self.manager.clone();
+            let session_id: Arc<str> = Arc::from(id.as_str());
+            ctx.spawn(
+                async move {
+                    // The session may already be gone in rmcp (closed by the client).
+                    let _ = manager.close_session(&session_id).await;
+                }
+                .into_actor(self),
+            );
+        }
     }
 
     fn sweep(&mut self, ctx: &mut Context<Self>) {
         let now = Instant::now();
-        let expired: Vec<(String, &'static str)> = self
+        let expired: Vec<(SessionKey, &'static str)> = self
             .sessions
             .iter()
-            .filter_map(|(id, entry)| self.expired(entry, now).map(|reason| (id.clone(), reason)))
+            .filter_map(|(key, entry)| self.expired(entry, now).map(|reason| (*key, reason)))
             .collect();
-        for (id, reason) in expired {
-            self.close(&id, reason, ctx);
+        for (key, reason) in expired {
+            self.close(key, "session_expired", reason, ctx);
         }
+    }
+
+    fn reject(&self, ip: IpAddr, token: &str, reason: &'static str) {
+        metrics::counter!("mcp_session_rejected_total", "reason" => reason).increment(1);
+        self.audit.emit(
+            SecurityEvent::new("session_rejected", Level::Warning)
+                .ip(ip)
+                .token(token.to_owned())
+                .detail("reason", reason),
+        );
     }
 }
 
@@ -125,6 +192,50 @@ impl Actor for SessionRegistry {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(SWEEP_INTERVAL, Self::sweep);
+
+        // Reload the sessions that were open before a restart.
+        let ttl = chrono::Duration::milliseconds(
+            i64::try_from(self.config.session_ttl_ms).unwrap_or(i64::MAX),
+        );
+        let created_after = Utc::now() - ttl;
+        let store = self.store.clone();
+        ctx.wait(
+            async move { store::ask(&store, LoadActiveSessions { created_after }).await }
+                .into_actor(self)
+                .map(|result, actor, _| match result {
+                    Ok(rows) => {
+                        let now = Instant::now();
+                        let now_utc = Utc::now();
+                        let restored = rows.len();
+                        for row in rows {
+                            let (Ok(key), Ok(ip)) = (<SessionKey>::try_from(row.id_hash.as_slice()), row.ip.parse()) else {
+                                continue;
+                            };
+                            let age = (now_utc - row.created_at).to_std().unwrap_or_default();
+                            let idle = (now_utc - row.last_seen_at).to_std().unwrap_or_default();
+                            actor.sessions.insert(
+                                key,
+                                SessionEntry {
+                                    id: None,
+                                    token_id: row.token_id,
+                                    token_name: row.token_name,
+                                    ip,
+                                    created: now.checked_sub(age).unwrap_or(now),
+                                    created_at: row.created_at,
+                                    last_seen: now.checked_sub(idle).unwrap_or(now),
+                                    last_persisted: now,
+                                    requests: u64::try_from(row.request_count).unwrap_or(0),
+                                },
+                            );
+                        }
+                        metrics::gauge!("mcp_sessions_active").set(actor.sessions.len() as f64);
+                        if restored > 0 {
+                            tracing::info!(restored, "MCP sessions reloaded from the database");
+                        }
+                    }
+                    Err(error) => tracing::error!(%error, "failed to reload MCP sessions; clients must initialize again"),
+                }),
+        );
     }
 }
 
@@ -133,6 +244,7 @@ impl Actor for SessionRegistry {
 #[rtype(result = "Result<(), CapExceeded>")]
 pub struct CheckCaps {
     pub token_id: i64,
+    pub token_name: String,
     pub ip: IpAddr,
 }
 
@@ -141,22 +253,32 @@ impl Handler<CheckCaps> for SessionRegistry {
 
     fn handle(&mut self, msg: CheckCaps, ctx: &mut Self::Context) -> Self::Result {
         self.sweep(ctx);
-        if self.sessions.len() >= self.config.max_sessions_total {
-            return Err(CapExceeded::Total(self.config.max_sessions_total));
-        }
-        let per_ip = self.sessions.values().filter(|s| s.ip == msg.ip).count();
-        if per_ip >= self.config.max_sessions_per_ip {
-            return Err(CapExceeded::PerIp(self.config.max_sessions_per_ip));
-        }
-        let per_token = self
+        let verdict = if self.sessions.len() >= self.config.max_sessions_total {
+            Err(CapExceeded::Total(self.config.max_sessions_total))
+        } else if self.sessions.values().filter(|s| s.ip == msg.ip).count()
+            >= self.config.max_sessions_per_ip
+        {
+            Err(CapExceeded::PerIp(self.config.max_sessions_per_ip))
+        } else if self
             .sessions
             .values()
             .filter(|s| s.token_id == msg.token_id)
-            .count();
-        if per_token >= self.config.max_sessions_per_token {
-            return Err(CapExceeded::PerToken(self.config.max_sessions_per_token));
+            .count()
+            >= self.config.max_sessions_per_token
+        {
+            Err(CapExceeded::PerToken(self.config.max_sessions_per_token))
+        } else {
+            Ok(())
+        };
+        if let Err(exceeded) = &verdict {
+            let reason = match exceeded.name() {
+                "total" => "cap_total",
+                "per_ip" => "cap_per_ip",
+                _ => "cap_per_token",
+            };
+            self.reject(msg.ip, &msg.token_name, reason);
         }
-        Ok(())
+        verdict
     }
 }
 
@@ -175,19 +297,34 @@ impl Handler<RegisterSession> for SessionRegistry {
 
     fn handle(&mut self, msg: RegisterSession, _: &mut Self::Context) {
         let now = Instant::now();
-        tracing::info!(session.token = %msg.token_name, ip = %msg.ip, "MCP session opened");
+        let key = hash_session_id(&msg.id);
+        metrics::counter!("mcp_session_created_total").increment(1);
+        self.audit.emit(
+            SecurityEvent::new("session_created", Level::Info)
+                .ip(msg.ip)
+                .token(msg.token_name.clone()),
+        );
+        self.store.do_send(RegisterStoredSession {
+            id_hash: key.to_vec(),
+            token_id: msg.token_id,
+            token_name: msg.token_name.clone(),
+            ip: msg.ip.to_string(),
+        });
         self.sessions.insert(
-            msg.id,
+            key,
             SessionEntry {
+                id: Some(msg.id),
                 token_id: msg.token_id,
                 token_name: msg.token_name,
                 ip: msg.ip,
                 created: now,
                 created_at: Utc::now(),
                 last_seen: now,
+                last_persisted: now,
                 requests: 1,
             },
         );
+        metrics::gauge!("mcp_sessions_active").set(self.sessions.len() as f64);
     }
 }
 
@@ -198,6 +335,7 @@ impl Handler<RegisterSession> for SessionRegistry {
 pub struct UseSession {
     pub id: String,
     pub token_id: i64,
+    pub token_name: String,
     pub ip: IpAddr,
 }
 
@@ -206,26 +344,34 @@ impl Handler<UseSession> for SessionRegistry {
 
     fn handle(&mut self, msg: UseSession, ctx: &mut Self::Context) -> Self::Result {
         let now = Instant::now();
-        let Some(entry) = self.sessions.get(&msg.id) else {
+        let key = hash_session_id(&msg.id);
+        let Some(entry) = self.sessions.get(&key) else {
             return Err(SessionRejection::NotFound);
         };
         if let Some(reason) = self.expired(entry, now) {
-            self.close(&msg.id, reason, ctx);
+            self.close(key, "session_expired", reason, ctx);
             return Err(SessionRejection::NotFound);
         }
         if entry.token_id != msg.token_id {
-            tracing::warn!(ip = %msg.ip, session.token = %entry.token_name,
-                "MCP session used with another token; rejected");
+            self.reject(msg.ip, &msg.token_name, "token_mismatch");
             return Err(SessionRejection::TokenMismatch);
         }
         if self.config.bind_session_to_ip && entry.ip != msg.ip {
-            tracing::warn!(ip = %msg.ip, session.ip = %entry.ip, session.token = %entry.token_name,
-                "MCP session used from another IP; rejected");
+            self.reject(msg.ip, &msg.token_name, "ip_mismatch");
             return Err(SessionRejection::IpMismatch);
         }
-        if let Some(entry) = self.sessions.get_mut(&msg.id) {
+        if let Some(entry) = self.sessions.get_mut(&key) {
             entry.last_seen = now;
             entry.requests += 1;
+            entry.id.get_or_insert(msg.id);
+            if now.duration_since(entry.last_persisted) >= TOUCH_PERSIST_INTERVAL {
+                entry.last_persisted = now;
+                self.store.do_send(TouchStoredSession {
+                    id_hash: key.to_vec(),
+                    last_seen_at: Utc::now(),
+                    request_count: i64::try_from(entry.requests).unwrap_or(i64::MAX),
+                });
+            }
         }
         Ok(())
     }
@@ -241,43 +387,60 @@ pub struct ForgetSession {
 impl Handler<ForgetSession> for SessionRegistry {
     type Result = ();
 
-    fn handle(&mut self, msg: ForgetSession, _: &mut Self::Context) {
-        if let Some(entry) = self.sessions.remove(&msg.id) {
-            tracing::info!(session.token = %entry.token_name, ip = %entry.ip,
-                requests = entry.requests, reason = "client", "MCP session closed");
-        }
+    fn handle(&mut self, msg: ForgetSession, ctx: &mut Self::Context) {
+        self.close(hash_session_id(&msg.id), "session_closed", "client", ctx);
     }
 }
 
-/// Closes every session of a revoked token.
+/// Which sessions an operator revokes.
+#[derive(Debug, Clone)]
+pub enum RevokeTarget {
+    /// One session, by the handle shown in the session list.
+    Handle(String),
+    Token(i64),
+    All,
+}
+
+/// Closes sessions; returns how many were closed.
 #[derive(Debug, Message)]
 #[rtype(result = "usize")]
-pub struct RevokeTokenSessions {
-    pub token_id: i64,
+pub struct RevokeSessions {
+    pub target: RevokeTarget,
+    pub reason: &'static str,
 }
 
-impl Handler<RevokeTokenSessions> for SessionRegistry {
+impl Handler<RevokeSessions> for SessionRegistry {
     type Result = usize;
 
-    fn handle(&mut self, msg: RevokeTokenSessions, ctx: &mut Self::Context) -> usize {
-        let ids: Vec<String> = self
+    fn handle(&mut self, msg: RevokeSessions, ctx: &mut Self::Context) -> usize {
+        let keys: Vec<SessionKey> = self
             .sessions
             .iter()
-            .filter(|(_, entry)| entry.token_id == msg.token_id)
-            .map(|(id, _)| id.clone())
+            .filter(|(key, entry)| match &msg.target {
+                RevokeTarget::Handle(handle) => session_handle(key) == *handle,
+                RevokeTarget::Token(id) => entry.token_id == *id,
+                RevokeTarget::All => true,
+            })
+            .map(|(key, _)| *key)
             .collect();
-        for id in &ids {
-            self.close(id, "token_revoked", ctx);
+        for key in &keys {
+            self.close(*key, "session_revoked", msg.reason, ctx);
         }
-        ids.len()
+        keys.len()
     }
 }
 
-/// A session as shown to operators. The session id itself is not shown in full.
+/// The public handle of a session: a prefix of the hash of its id, never the id itself.
+fn session_handle(key: &SessionKey) -> String {
+    hex::encode(&key[..12])
+}
+
+/// A session as shown to operators.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionInfo {
-    pub id_prefix: String,
+    pub id: String,
+    pub token_id: i64,
     pub token_name: String,
     pub ip: String,
     pub created_at: DateTime<Utc>,
@@ -293,13 +456,15 @@ pub struct ListSessions;
 impl Handler<ListSessions> for SessionRegistry {
     type Result = Vec<SessionInfo>;
 
-    fn handle(&mut self, _: ListSessions, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, _: ListSessions, ctx: &mut Self::Context) -> Self::Result {
+        self.sweep(ctx);
         let now = Instant::now();
         let mut sessions: Vec<SessionInfo> = self
             .sessions
             .iter()
-            .map(|(id, entry)| SessionInfo {
-                id_prefix: id.chars().take(8).collect(),
+            .map(|(key, entry)| SessionInfo {
+                id: session_handle(key),
+                token_id: entry.token_id,
                 token_name: entry.token_name.clone(),
                 ip: entry.ip.to_string(),
                 created_at: entry.created_at,

@@ -1,33 +1,103 @@
 //! Builds the application: database, actors, HTTP server.
 
-use std::net::TcpListener;
-use std::sync::Arc;
+use std::net::{IpAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 
 use actix::{Actor, Addr};
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpServer, web};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use sqlx::PgPool;
 use tracing_actix_web::TracingLogger;
 
-use crate::config::Config;
+use crate::auth::hash_token;
+use crate::config::{Config, Secret};
 use crate::error::{json_error_handler, path_error_handler, query_error_handler};
+use crate::security::client_ip;
+use crate::security::{Audit, Decision, Level, Limiter, RateLimiter, SecurityEvent};
 use crate::sessions::SessionRegistry;
 use crate::store::StoreActor;
-use crate::{mcp, rest, store, telemetry};
+use crate::web_sessions::WebSessions;
+use crate::{http_middleware, mcp, prometheus, rest, store, telemetry, web as web_ui};
 
-/// Shared, read-only application state. Mutable state lives in the actors.
+/// Shared application state. Mutable security state lives in the actors.
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Addr<StoreActor>,
     pub sessions: Addr<SessionRegistry>,
+    pub limiter: Addr<RateLimiter>,
+    pub web_sessions: Addr<WebSessions>,
+    pub audit: Audit,
     pub mcp_sessions: Arc<LocalSessionManager>,
+    /// Runtime switch of the MCP endpoint (the admin API turns it off and on).
+    pub mcp_enabled: AtomicBool,
+    /// The admin token; replaced when `AUTH_TOKEN_FILE` is re-read on SIGHUP.
+    admin_token: RwLock<Secret>,
+}
+
+impl AppState {
+    pub fn client_ip(&self, request: &HttpRequest) -> IpAddr {
+        client_ip::of_request(request, &self.config.security.trusted_proxies)
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    pub fn is_admin_token(&self, token: &str) -> bool {
+        let admin = self
+            .admin_token
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        crate::auth::constant_time_eq(token.as_bytes(), admin.expose().as_bytes())
+    }
+
+    pub fn admin_token_hash(&self) -> [u8; 32] {
+        let admin = self
+            .admin_token
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        hash_token(admin.expose())
+    }
+
+    /// Replaces the admin token; the old one stops working at once.
+    pub fn rotate_admin_token(&self, token: Secret) {
+        let mut admin = self
+            .admin_token
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *admin = token;
+    }
+
+    pub fn mcp_enabled(&self) -> bool {
+        self.mcp_enabled.load(Ordering::Relaxed)
+    }
+
+    /// Records a rate-limit refusal: a metric and a `rate_limit_exceeded` event.
+    pub fn rate_limited(
+        &self,
+        limiter: Limiter,
+        decision: &Decision,
+        ip: IpAddr,
+        token: Option<&str>,
+    ) {
+        metrics::counter!("mcp_rate_limit_exceeded_total", "limiter" => limiter.name())
+            .increment(1);
+        let mut event = SecurityEvent::new("rate_limit_exceeded", Level::Warning)
+            .ip(ip)
+            .detail("limiter", limiter.name())
+            .detail("limit", decision.limit)
+            .detail("retryAfterSeconds", decision.retry_after_secs());
+        if let Some(token) = token {
+            event = event.token(token);
+        }
+        self.audit.emit(event);
+    }
 }
 
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -51,27 +121,49 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
+        let prometheus = prometheus::install();
         let config = Arc::new(config);
+        let audit = Audit::start(&config.security)?;
+        let store = StoreActor::new(pool).start();
         let mcp_sessions = mcp::session_manager(&config);
         let state = web::Data::new(AppState {
-            store: StoreActor::new(pool).start(),
-            sessions: SessionRegistry::new(config.mcp.clone(), mcp_sessions.clone()).start(),
+            sessions: SessionRegistry::new(
+                config.mcp.clone(),
+                mcp_sessions.clone(),
+                audit.clone(),
+                store.clone(),
+            )
+            .start(),
+            store,
+            limiter: RateLimiter::new(config.rate_limits.clone()).start(),
+            web_sessions: WebSessions::default().start(),
+            audit,
             mcp_sessions,
+            mcp_enabled: AtomicBool::new(config.mcp.enabled),
+            admin_token: RwLock::new(config.auth_token.clone()),
             config: config.clone(),
         });
 
         tracing::info!(
             address = %config.bind_address,
             port,
+            base_path = %config.base_path,
             mcp = config.mcp.enabled,
             "listening"
         );
+        let server_state = state.clone();
         let server = HttpServer::new(move || {
-            let app = App::new()
-                .wrap(security_headers())
+            let state = server_state.clone();
+            let base_path = state.config.base_path.clone();
+            let mcp_routes = state.config.mcp.enabled;
+            App::new()
+                .wrap(from_fn(http_middleware::security_headers))
+                .wrap(from_fn(http_middleware::audit_rejections))
+                .wrap(from_fn(http_middleware::record_metrics))
                 .wrap(from_fn(telemetry::request_id))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
+                .app_data(web::Data::new(prometheus.clone()))
                 .app_data(
                     web::JsonConfig::default()
                         .limit(state.config.limits.max_content_length + 64 * 1024)
@@ -79,44 +171,42 @@ impl Application {
                 )
                 .app_data(web::QueryConfig::default().error_handler(query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(path_error_handler))
-                .configure(rest::configure);
-            if state.config.mcp.enabled {
-                app.service(mcp::scope(state.clone()))
-            } else {
-                app
-            }
+                .service(
+                    web::scope(&base_path)
+                        .configure(rest::configure)
+                        .configure(|config| {
+                            if mcp_routes {
+                                config.service(mcp::scope(state.clone()));
+                            }
+                        })
+                        .configure(web_ui::configure),
+                )
         })
         // Without TCP_NODELAY every keep-alive MCP call stalls on Nagle plus delayed ACK (~44 ms).
         .tcp_nodelay(true)
+        .shutdown_timeout(30)
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
-}
 
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "no-referrer"))
-        .add(("Cross-Origin-Opener-Policy", "same-origin"))
-        .add(("Cross-Origin-Resource-Policy", "same-origin"))
-        .add((
-            "Permissions-Policy",
-            "camera=(), microphone=(), geolocation=()",
-        ))
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
-             connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
-             frame-ancestors 'none'",
-        ))
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let state = self.state.clone();
+        let result = self.server.await;
+        // Flush what the actors still hold before the process exits.
+        state.audit.flush().await;
+        result
+    }
 }

@@ -25,11 +25,21 @@ pub struct ArticleView {
     pub version: i32,
     pub created_by: Option<String>,
     pub modified_by: Option<String>,
+    /// Suspicious-input rules (prompt-injection markers) that the title or content match; an
+    /// agent host can warn before trusting the text.
+    pub suspicious_rules: Vec<&'static str>,
 }
 
 impl From<Article> for ArticleView {
     fn from(article: Article) -> Self {
+        let mut suspicious_rules = crate::security::suspicious::scan(&article.title);
+        for rule in crate::security::suspicious::scan(&article.content) {
+            if !suspicious_rules.contains(&rule) {
+                suspicious_rules.push(rule);
+            }
+        }
         Self {
+            suspicious_rules,
             filename: format!("{}.md", article.slug),
             slug: article.slug,
             title: article.title,

@@ -2,6 +2,7 @@
 //! protocol; the gate in front of it authenticates the caller and applies the session policy.
 
 mod gate;
+pub mod session_store;
 pub mod tools;
 
 use std::sync::Arc;
@@ -40,12 +41,22 @@ pub fn scope(
     let store = state.store.clone();
     let limits = state.config.limits;
     let multi_search_limit = state.config.mcp.multi_search_limit;
+    let audit = state.audit.clone();
+    let action = state.config.security.suspicious_input_action;
     let mcp = &state.config.mcp;
+    let session_store = Arc::new(session_store::PgSessionStore::new(state.store.clone()));
     StreamableHttpService::builder()
         .service_factory(Arc::new(move || {
-            Ok(ArticleTools::new(store.clone(), limits, multi_search_limit))
+            Ok(ArticleTools::new(
+                store.clone(),
+                limits,
+                multi_search_limit,
+                audit.clone(),
+                action,
+            ))
         }))
         .session_manager(state.mcp_sessions.clone())
+        .session_store(session_store)
         .stateful_mode(true)
         .allowed_hosts(mcp.allowed_hosts.clone())
         .maybe_allowed_origins(

@@ -19,10 +19,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Principal, Read, Requirement, Write};
-use crate::config::InputLimits;
+use crate::config::{InputLimits, SuspiciousInputAction};
 use crate::domain::{
     Content, FolderFilter, FolderPath, SearchQuery, Slug, Title, ValidationError, VersionMessage,
 };
+use crate::security::{Audit, Level, SecurityEvent};
 use crate::store::{self, ArticleChanges, ListFilter, NewArticle, StoreActor, StoreError};
 use crate::views::{ArticleMetadataView, ArticleView};
 
@@ -32,13 +33,17 @@ const MAX_LIST_SIZE: i64 = 1000;
 /// Maximum matches returned by one title search.
 const MAX_SEARCH_RESULTS: i64 = 100;
 
-/// The principal of the MCP request, put into the request extensions by the MCP gate.
+/// The caller of an MCP request, put into the request extensions by the MCP gate.
 #[derive(Debug, Clone)]
-pub struct McpCaller(pub Principal);
+pub struct McpCaller {
+    pub principal: Principal,
+    pub ip: std::net::IpAddr,
+}
 
 /// Tool argument extractor that authorises the caller for requirement `R`.
 pub struct Caller<R> {
     pub principal: Principal,
+    pub ip: Option<std::net::IpAddr>,
     requirement: PhantomData<R>,
 }
 
@@ -48,22 +53,27 @@ impl<R> Caller<R> {
     }
 }
 
-fn principal_of(context: &RequestContext<RoleServer>) -> Option<Principal> {
+fn caller_of(context: &RequestContext<RoleServer>) -> Option<McpCaller> {
     rmcp_actix_web::transport::on_request_extensions(&context.extensions)
         .and_then(|extensions| extensions.get::<McpCaller>())
-        .map(|caller| caller.0.clone())
+        .cloned()
+}
+
+fn principal_of(context: &RequestContext<RoleServer>) -> Option<Principal> {
+    caller_of(context).map(|caller| caller.principal)
 }
 
 impl<S, R: Requirement> FromContextPart<ToolCallContext<'_, S>> for Caller<R> {
     fn from_context_part(context: &mut ToolCallContext<'_, S>) -> Result<Self, ErrorData> {
-        let principal = principal_of(&context.request_context).ok_or_else(|| {
+        let caller = caller_of(&context.request_context).ok_or_else(|| {
             ErrorData::internal_error("request has no authenticated caller", None)
         })?;
-        if let Some(reason) = R::check(&principal) {
+        if let Some(reason) = R::check(&caller.principal) {
             return Err(ErrorData::invalid_request(reason, None));
         }
         Ok(Self {
-            principal,
+            principal: caller.principal,
+            ip: Some(caller.ip),
             requirement: PhantomData,
         })
     }
@@ -222,6 +232,8 @@ pub struct ArticleTools {
     store: Addr<StoreActor>,
     limits: InputLimits,
     multi_search_limit: usize,
+    audit: Audit,
+    suspicious_input_action: SuspiciousInputAction,
     tool_router: ToolRouter<Self>,
 }
 
@@ -231,13 +243,48 @@ fn parse_folder_filter(raw: Option<&str>, limits: &InputLimits) -> Result<Folder
 
 #[tool_router]
 impl ArticleTools {
-    pub fn new(store: Addr<StoreActor>, limits: InputLimits, multi_search_limit: usize) -> Self {
+    pub fn new(
+        store: Addr<StoreActor>,
+        limits: InputLimits,
+        multi_search_limit: usize,
+        audit: Audit,
+        suspicious_input_action: SuspiciousInputAction,
+    ) -> Self {
         Self {
             store,
             limits,
             multi_search_limit,
+            audit,
+            suspicious_input_action,
             tool_router: Self::tool_router(),
         }
+    }
+
+    /// Scans agent input for prompt-injection markers (see `security::inspect_input`).
+    fn inspect<R>(
+        &self,
+        caller: &Caller<R>,
+        fields: &[(&'static str, &str)],
+    ) -> Result<(), ToolError> {
+        crate::security::inspect_input(
+            &self.audit,
+            self.suspicious_input_action,
+            fields,
+            caller.ip,
+            caller.principal.name(),
+            "mcp",
+        )
+        .map_err(ToolError)
+    }
+
+    fn article_event<R>(&self, caller: &Caller<R>, event: &'static str, slug: &str) {
+        self.audit.emit(
+            SecurityEvent::new(event, Level::Info)
+                .ip(caller.ip)
+                .token(caller.principal.name().to_owned())
+                .detail("slug", slug)
+                .detail("channel", "mcp"),
+        );
     }
 
     async fn title_search(
@@ -319,10 +366,11 @@ impl ArticleTools {
     )]
     async fn search_articles(
         &self,
-        _caller: Caller<Read>,
+        caller: Caller<Read>,
         Parameters(args): Parameters<SearchArticlesArgs>,
     ) -> ToolResult<SearchResults> {
         let query = SearchQuery::parse(&args.query)?;
+        self.inspect(&caller, &[("query", query.as_ref())])?;
         let folder = parse_folder_filter(args.folder.as_deref(), &self.limits)?;
         let articles = self.title_search(query, folder).await?;
         Ok(Json(SearchResults { articles }))
@@ -335,7 +383,7 @@ impl ArticleTools {
     )]
     async fn multi_search_articles(
         &self,
-        _caller: Caller<Read>,
+        caller: Caller<Read>,
         Parameters(args): Parameters<MultiSearchArticlesArgs>,
     ) -> ToolResult<SearchResults> {
         if args.titles.is_empty() || args.titles.len() > self.multi_search_limit {
@@ -351,6 +399,9 @@ impl ArticleTools {
             .iter()
             .map(|title| SearchQuery::parse(title))
             .collect::<Result<Vec<_>, _>>()?;
+        for query in &queries {
+            self.inspect(&caller, &[("query", query.as_ref())])?;
+        }
         let mut seen = std::collections::HashSet::new();
         let mut articles = Vec::new();
         for query in queries {
@@ -407,6 +458,13 @@ impl ArticleTools {
                 .transpose()?,
             created_at: None,
         };
+        self.inspect(
+            &caller,
+            &[
+                ("title", article.title.as_ref()),
+                ("content", article.content.as_ref()),
+            ],
+        )?;
         let created = store::ask(
             &self.store,
             store::CreateArticle {
@@ -415,6 +473,7 @@ impl ArticleTools {
             },
         )
         .await?;
+        self.article_event(&caller, "article_created", &created.slug);
         Ok(Json(created.into()))
     }
 
@@ -458,6 +517,9 @@ impl ArticleTools {
                 .map(VersionMessage::parse)
                 .transpose()?,
         };
+        let title = changes.title.as_ref().map_or("", |t| t.as_ref());
+        let content = changes.content.as_ref().map_or("", |c| c.as_ref());
+        self.inspect(&caller, &[("title", title), ("content", content)])?;
         let updated = store::ask(
             &self.store,
             store::UpdateArticle {
@@ -468,6 +530,7 @@ impl ArticleTools {
             },
         )
         .await?;
+        self.article_event(&caller, "article_updated", &updated.slug);
         Ok(Json(updated.into()))
     }
 
@@ -483,11 +546,12 @@ impl ArticleTools {
     )]
     async fn delete_article(
         &self,
-        _caller: Caller<Write>,
+        caller: Caller<Write>,
         Parameters(args): Parameters<DeleteArticleArgs>,
     ) -> ToolResult<DeleteResult> {
         let slug = Slug::parse(&args.filename)?;
         let filename = slug.filename();
+        let slug_text = slug.to_string();
         store::ask(
             &self.store,
             store::DeleteArticle {
@@ -496,6 +560,7 @@ impl ArticleTools {
             },
         )
         .await?;
+        self.article_event(&caller, "article_deleted", slug_text.as_str());
         Ok(Json(DeleteResult {
             success: true,
             filename,

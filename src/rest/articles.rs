@@ -9,6 +9,7 @@ use crate::domain::{
     Content, FolderFilter, FolderPath, SearchQuery, Slug, Title, VersionMessage, parse_version_id,
 };
 use crate::error::ApiError;
+use crate::security::{Level, SecurityEvent};
 use crate::startup::AppState;
 use crate::store::{self, ArticleChanges, ListFilter, NewArticle};
 use crate::views::{ArticleMetadataView, ArticleView, VersionSummaryView, VersionView};
@@ -25,7 +26,7 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    _access: ReadAccess,
+    access: ReadAccess,
     state: web::Data<AppState>,
     request: HttpRequest,
     query: web::Query<ListQuery>,
@@ -49,6 +50,14 @@ pub async fn list(
         None | Some("") => None,
         Some(raw) => Some(SearchQuery::parse(raw)?),
     };
+    if let Some(query) = &title_query {
+        inspect(
+            &state,
+            &request,
+            access.principal.name(),
+            &[("query", query.as_ref())],
+        )?;
+    }
     let filter = ListFilter {
         folder: FolderFilter::parse(query.folder.as_deref(), limits)?,
         title_query,
@@ -80,6 +89,41 @@ fn next_page_link(request: &HttpRequest, offset: i64, limit: i64) -> String {
     pairs.push(format!("limit={limit}"));
     pairs.push(format!("offset={offset}"));
     format!("<{}?{}>; rel=\"next\"", request.path(), pairs.join("&"))
+}
+
+/// Scans input for prompt-injection markers; in reject mode a match fails the request.
+fn inspect(
+    state: &AppState,
+    request: &HttpRequest,
+    token: &str,
+    fields: &[(&'static str, &str)],
+) -> Result<(), ApiError> {
+    crate::security::inspect_input(
+        &state.audit,
+        state.config.security.suspicious_input_action,
+        fields,
+        Some(state.client_ip(request)),
+        token,
+        "rest",
+    )
+    .map_err(ApiError::SuspiciousInput)
+}
+
+/// Records an article change in the audit log: who changed which slug.
+fn article_event(
+    state: &AppState,
+    request: &HttpRequest,
+    token: &str,
+    event: &'static str,
+    slug: &str,
+) {
+    state.audit.emit(
+        SecurityEvent::new(event, Level::Info)
+            .ip(state.client_ip(request))
+            .token(token)
+            .detail("slug", slug)
+            .detail("channel", "rest"),
+    );
 }
 
 fn etag(version: i32) -> HeaderValue {
@@ -150,6 +194,7 @@ pub struct CreateBody {
 pub async fn create(
     access: WriteAccess,
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: web::Json<CreateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let limits = &state.config.limits;
@@ -168,6 +213,15 @@ pub async fn create(
             .transpose()?,
         created_at: None,
     };
+    inspect(
+        &state,
+        &request,
+        access.principal.name(),
+        &[
+            ("title", article.title.as_ref()),
+            ("content", article.content.as_ref()),
+        ],
+    )?;
     let created = store::ask(
         &state.store,
         store::CreateArticle {
@@ -176,7 +230,14 @@ pub async fn create(
         },
     )
     .await?;
-    let location = format!("/api/articles/{}", created.slug);
+    article_event(
+        &state,
+        &request,
+        access.principal.name(),
+        "article_created",
+        &created.slug,
+    );
+    let location = format!("{}/api/articles/{}", state.config.base_path, created.slug);
     let mut response = article_response(actix_web::http::StatusCode::CREATED, created);
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -230,6 +291,14 @@ pub async fn update(
             .map(VersionMessage::parse)
             .transpose()?,
     };
+    let title = changes.title.as_ref().map_or("", |t| t.as_ref());
+    let content = changes.content.as_ref().map_or("", |c| c.as_ref());
+    inspect(
+        &state,
+        &request,
+        access.principal.name(),
+        &[("title", title), ("content", content)],
+    )?;
     let expected_version = expected_version(&request, body.expected_version)?;
     let updated = store::ask(
         &state.store,
@@ -241,11 +310,18 @@ pub async fn update(
         },
     )
     .await?;
+    article_event(
+        &state,
+        &request,
+        access.principal.name(),
+        "article_updated",
+        &updated.slug,
+    );
     Ok(article_response(actix_web::http::StatusCode::OK, updated))
 }
 
 pub async fn delete(
-    _access: WriteAccess,
+    access: WriteAccess,
     state: web::Data<AppState>,
     request: HttpRequest,
     path: web::Path<String>,
@@ -255,11 +331,18 @@ pub async fn delete(
     store::ask(
         &state.store,
         store::DeleteArticle {
-            slug,
+            slug: slug.clone(),
             expected_version,
         },
     )
     .await?;
+    article_event(
+        &state,
+        &request,
+        access.principal.name(),
+        "article_deleted",
+        slug.as_ref(),
+    );
     Ok(HttpResponse::Ok().json(serde_json::json!({ "success": true })))
 }
 
@@ -337,6 +420,13 @@ pub async fn restore_version(
         },
     )
     .await?;
+    article_event(
+        &state,
+        &request,
+        access.principal.name(),
+        "article_restored",
+        &restored.slug,
+    );
     Ok(article_response(actix_web::http::StatusCode::OK, restored))
 }
 
@@ -349,6 +439,7 @@ pub struct PublicBody {
 pub async fn set_public(
     access: WriteAccess,
     state: web::Data<AppState>,
+    request: HttpRequest,
     path: web::Path<String>,
     body: web::Json<PublicBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -362,6 +453,18 @@ pub async fn set_public(
         },
     )
     .await?;
+    let event = if article.is_public {
+        "article_published"
+    } else {
+        "article_unpublished"
+    };
+    article_event(
+        &state,
+        &request,
+        access.principal.name(),
+        event,
+        &article.slug,
+    );
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "success": true,
         "isPublic": article.is_public,
@@ -377,6 +480,7 @@ pub struct RenameSlugBody {
 pub async fn rename_slug(
     access: WriteAccess,
     state: web::Data<AppState>,
+    request: HttpRequest,
     path: web::Path<String>,
     body: web::Json<RenameSlugBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -391,6 +495,13 @@ pub async fn rename_slug(
         },
     )
     .await?;
+    article_event(
+        &state,
+        &request,
+        access.principal.name(),
+        "article_renamed",
+        &article.slug,
+    );
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "success": true,
         "article": ArticleView::from(article),

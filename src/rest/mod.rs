@@ -1,8 +1,10 @@
 //! The REST API under `/api`, with the original service's paths.
 
 mod articles;
+pub mod auth;
 mod folders;
 mod health;
+mod security;
 mod tokens;
 
 use actix_web::web;
@@ -15,6 +17,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(crate::prometheus::render))
         .service(
             web::scope("/api")
                 .route("/health", web::get().to(health::health))
@@ -61,6 +64,29 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/access-tokens", web::get().to(tokens::list))
                 .route("/access-tokens", web::post().to(tokens::create))
                 .route("/access-tokens/{id}", web::delete().to(tokens::revoke))
+                .route("/auth/login", web::post().to(auth::login))
+                .route("/auth/session", web::get().to(auth::session))
+                .route("/auth/logout", web::post().to(auth::logout))
+                .route("/security/events", web::get().to(security::events))
+                .route(
+                    "/security/events/stream",
+                    web::get().to(security::event_stream),
+                )
+                .route(
+                    "/security/rate-limits",
+                    web::get().to(security::rate_limits),
+                )
+                .route("/security/sessions", web::get().to(security::sessions))
+                .route(
+                    "/security/sessions",
+                    web::delete().to(security::revoke_sessions),
+                )
+                .route(
+                    "/security/sessions/{id}",
+                    web::delete().to(security::revoke_session),
+                )
+                .route("/settings/mcp", web::get().to(security::mcp_setting))
+                .route("/settings/mcp", web::put().to(security::set_mcp_setting))
                 .default_service(web::to(not_found)),
         );
 }

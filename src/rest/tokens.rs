@@ -7,6 +7,8 @@ use serde::Deserialize;
 use crate::auth::{AdminAccess, generate_token};
 use crate::domain::TokenName;
 use crate::error::ApiError;
+use crate::security::{Level, SecurityEvent};
+use crate::sessions::{RevokeSessions, RevokeTarget};
 use crate::startup::AppState;
 use crate::store::model::Scope;
 use crate::store::{self, CreateToken, RevokeToken};
@@ -33,6 +35,7 @@ pub struct CreateBody {
 pub async fn create(
     access: AdminAccess,
     state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
     body: web::Json<CreateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let name = TokenName::parse(&body.name)?;
@@ -65,8 +68,14 @@ pub async fn create(
         },
     )
     .await?;
-    tracing::info!(token.id = record.id, token.name = %record.name, scope = scope.as_str(),
-        by = access.principal.name(), "access token created");
+    state.audit.emit(
+        SecurityEvent::new("token_created", Level::Info)
+            .ip(state.client_ip(&request))
+            .token(access.principal.name())
+            .detail("tokenId", record.id)
+            .detail("tokenName", record.name.clone())
+            .detail("scope", scope.as_str()),
+    );
     let mut body = serde_json::to_value(TokenView::from(record)).map_err(ApiError::internal)?;
     body["token"] = serde_json::Value::String(generated.secret);
     Ok(HttpResponse::Created().json(body))
@@ -75,6 +84,7 @@ pub async fn create(
 pub async fn revoke(
     access: AdminAccess,
     state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: i64 = path.parse().map_err(|_| {
@@ -87,10 +97,17 @@ pub async fn revoke(
         )
     })?;
     let record = store::ask(&state.store, RevokeToken { id }).await?;
-    tracing::info!(token.id = record.id, token.name = %record.name,
-        by = access.principal.name(), "access token revoked");
-    state
-        .sessions
-        .do_send(crate::sessions::RevokeTokenSessions { token_id: id });
+    state.audit.emit(
+        SecurityEvent::new("token_revoked", Level::Warning)
+            .ip(state.client_ip(&request))
+            .token(access.principal.name())
+            .detail("tokenId", record.id)
+            .detail("tokenName", record.name.clone()),
+    );
+    // Sessions of a revoked token end at once; its next request would fail anyway.
+    state.sessions.do_send(RevokeSessions {
+        target: RevokeTarget::Token(id),
+        reason: "token_revoked",
+    });
     Ok(HttpResponse::Ok().json(serde_json::json!({ "success": true })))
 }

@@ -6,6 +6,7 @@
 
 pub mod articles;
 pub mod model;
+pub mod sessions;
 pub mod tokens;
 
 use std::collections::{HashMap, HashSet};
@@ -205,6 +206,18 @@ pool_message!(CreateToken {
     |pool, msg| tokens::create(&pool, &msg.name, msg.scope, &msg.token_hash, &msg.prefix, msg.expires_at).await);
 pool_message!(ListTokens {} -> Vec<TokenRecord>,
     |pool, _msg| tokens::list(&pool).await);
+pool_message!(RegisterStoredSession { id_hash: Vec<u8>, token_id: i64, token_name: String, ip: String } -> (),
+    |pool, msg| sessions::register(&pool, &msg.id_hash, msg.token_id, &msg.token_name, &msg.ip).await);
+pool_message!(SaveInitializeParams { id_hash: Vec<u8>, params: serde_json::Value } -> (),
+    |pool, msg| sessions::save_initialize_params(&pool, &msg.id_hash, &msg.params).await);
+pool_message!(LoadInitializeParams { id_hash: Vec<u8> } -> Option<serde_json::Value>,
+    |pool, msg| sessions::initialize_params(&pool, &msg.id_hash).await);
+pool_message!(TouchStoredSession { id_hash: Vec<u8>, last_seen_at: DateTime<Utc>, request_count: i64 } -> (),
+    |pool, msg| sessions::touch(&pool, &msg.id_hash, msg.last_seen_at, msg.request_count).await);
+pool_message!(DeleteStoredSession { id_hash: Vec<u8> } -> (),
+    |pool, msg| sessions::delete(&pool, &msg.id_hash).await);
+pool_message!(LoadActiveSessions { created_after: DateTime<Utc> } -> Vec<sessions::StoredSession>,
+    |pool, msg| sessions::load_active(&pool, msg.created_after).await);
 pool_message!(
     /// Checks that the database answers; used by the readiness probe.
     Ping {} -> (),
