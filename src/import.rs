@@ -134,6 +134,21 @@ fn first_heading(body: &str) -> Option<&str> {
     None
 }
 
+/// Names a file without a title: `README.md` and `index.md` take their directory's name (so a
+/// tree of READMEs does not collapse into one slug), other files their own name.
+fn fallback_title(root: &Path, path: &Path, stem: &str) -> String {
+    let generic = ["readme", "index"].contains(&stem.to_ascii_lowercase().as_str());
+    let directory = path
+        .parent()
+        .filter(|dir| *dir != root)
+        .and_then(|dir| dir.file_name())
+        .and_then(|name| name.to_str());
+    match directory {
+        Some(directory) if generic => directory.replace(['-', '_'], " "),
+        _ => stem.replace(['-', '_'], " "),
+    }
+}
+
 /// Parses one file relative to the import root.
 pub fn parse_file(
     root: &Path,
@@ -162,7 +177,7 @@ pub fn parse_file(
         .title
         .clone()
         .or_else(|| first_heading(body).map(str::to_owned))
-        .unwrap_or_else(|| stem.replace(['-', '_'], " "));
+        .unwrap_or_else(|| fallback_title(root, path, stem));
     let title = Title::parse(&raw_title, limits).map_err(|e| e.to_string())?;
 
     let folder_text = match &frontmatter.folder {
@@ -437,6 +452,24 @@ mod tests {
         .unwrap();
         assert_eq!(name.title.as_ref(), "my notes file");
         assert!(name.folder.is_root());
+        let readme = parse_file(
+            Path::new("/r"),
+            Path::new("/r/pkg/zod/README.md"),
+            "no heading",
+            &options(),
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(readme.title.as_ref(), "zod");
+        let top = parse_file(
+            Path::new("/r"),
+            Path::new("/r/README.md"),
+            "no heading",
+            &options(),
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(top.title.as_ref(), "README");
     }
 
     #[test]

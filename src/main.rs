@@ -106,8 +106,7 @@ fn serve() -> anyhow::Result<()> {
     }
     actix_web::rt::System::new().block_on(async move {
         let application = Application::build(config).await?;
-        application.run_until_stopped().await?;
-        tracing::info!("server stopped");
+        application.run_with_signals().await?;
         Ok(())
     })
 }

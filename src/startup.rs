@@ -10,6 +10,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpServer, web};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::hash_token;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub mcp_enabled: AtomicBool,
     /// The admin token; replaced when `AUTH_TOKEN_FILE` is re-read on SIGHUP.
     admin_token: RwLock<Secret>,
+    /// Cancelled at shutdown: ends MCP sessions and event streams so the server can stop.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
@@ -141,6 +144,7 @@ impl Application {
             mcp_sessions,
             mcp_enabled: AtomicBool::new(config.mcp.enabled),
             admin_token: RwLock::new(config.auth_token.clone()),
+            shutdown: CancellationToken::new(),
             config: config.clone(),
         });
 
@@ -184,7 +188,9 @@ impl Application {
         })
         // Without TCP_NODELAY every keep-alive MCP call stalls on Nagle plus delayed ACK (~44 ms).
         .tcp_nodelay(true)
-        .shutdown_timeout(30)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
+        // Signals are handled in `run_with_signals`, which also ends long-lived streams.
+        .disable_signals()
         .listen(listener)?
         .run();
         Ok(Self {
@@ -205,8 +211,90 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let state = self.state.clone();
         let result = self.server.await;
-        // Flush what the actors still hold before the process exits.
-        state.audit.flush().await;
+        flush(&state).await;
         result
     }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: stop accepting, let requests
+    /// in flight finish, end MCP sessions and event streams (clients reconnect after the
+    /// `retry` hint they were given), flush the audit log and the token batch. SIGHUP re-reads
+    /// `AUTH_TOKEN_FILE`.
+    pub async fn run_with_signals(self) -> std::io::Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+
+        let handle = self.server.handle();
+        let state = self.state.clone();
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut hangup = signal(SignalKind::hangup())?;
+        actix_web::rt::spawn(async move {
+            let reason = loop {
+                tokio::select! {
+                    _ = terminate.recv() => break "SIGTERM",
+                    _ = interrupt.recv() => break "SIGINT",
+                    _ = hangup.recv() => reload_admin_token(&state),
+                }
+            };
+            tracing::info!(
+                reason,
+                "shutting down: no new connections, finishing requests in flight"
+            );
+            let stopped = handle.stop(true);
+            let shutdown = state.shutdown.clone();
+            actix_web::rt::spawn(async move {
+                // Plain requests get a moment to finish before streams and sessions are ended.
+                actix_web::rt::time::sleep(STREAM_GRACE).await;
+                shutdown.cancel();
+            });
+            stopped.await;
+        });
+        let state = self.state.clone();
+        let result = self.server.await;
+        state.shutdown.cancel();
+        flush(&state).await;
+        tracing::info!("server stopped");
+        result
+    }
+}
+
+/// Longest wait for requests in flight at shutdown.
+const SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Time plain requests get to finish before SSE streams and MCP sessions are closed.
+const STREAM_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn flush(state: &AppState) {
+    state.audit.flush().await;
+    if let Err(error) = state.store.send(store::FlushLastUsed).await {
+        tracing::warn!(%error, "failed to flush token last-used times at shutdown");
+    }
+}
+
+/// Re-reads `AUTH_TOKEN_FILE`; the old admin token stops working at once.
+fn reload_admin_token(state: &AppState) {
+    let Ok(path) = std::env::var("AUTH_TOKEN_FILE") else {
+        tracing::warn!(
+            "SIGHUP received but AUTH_TOKEN_FILE is not set; the admin token is unchanged"
+        );
+        return;
+    };
+    let token = match std::fs::read_to_string(&path) {
+        Ok(contents) => contents.trim_end_matches(['\n', '\r']).to_owned(),
+        Err(error) => {
+            tracing::error!(%error, path, "failed to re-read AUTH_TOKEN_FILE; the admin token is unchanged");
+            return;
+        }
+    };
+    let long_enough = token.chars().count() >= crate::config::MIN_AUTH_TOKEN_LENGTH
+        || state.config.insecure_dev_mode;
+    if token.trim().is_empty() || !long_enough {
+        tracing::error!(
+            path,
+            "the new admin token is empty or too short; the admin token is unchanged"
+        );
+        return;
+    }
+    state.rotate_admin_token(Secret::new(token));
+    state
+        .audit
+        .emit(SecurityEvent::new("admin_token_rotated", Level::Warning).detail("source", "SIGHUP"));
 }

@@ -57,6 +57,7 @@ pub fn scope(
         }))
         .session_manager(state.mcp_sessions.clone())
         .session_store(session_store)
+        .cancellation_token(state.shutdown.child_token())
         .stateful_mode(true)
         .allowed_hosts(mcp.allowed_hosts.clone())
         .maybe_allowed_origins(

@@ -115,8 +115,6 @@ impl rmcp::handler::server::tool::IntoCallToolResult for ToolError {
     }
 }
 
-type ToolResult<T> = Result<Json<T>, ToolError>;
-
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListArticlesArgs {
@@ -311,7 +309,7 @@ impl ArticleTools {
         &self,
         _caller: Caller<Read>,
         Parameters(args): Parameters<ListArticlesArgs>,
-    ) -> ToolResult<ArticleList> {
+    ) -> Result<Json<ArticleList>, ToolError> {
         let limit = args.max_articles.unwrap_or(DEFAULT_LIST_SIZE);
         if !(1..=MAX_LIST_SIZE).contains(&limit) {
             return Err(ToolError(format!(
@@ -354,7 +352,7 @@ impl ArticleTools {
         &self,
         _caller: Caller<Read>,
         _args: Parameters<NoArgs>,
-    ) -> ToolResult<FolderList> {
+    ) -> Result<Json<FolderList>, ToolError> {
         let folders = store::ask(&self.store, store::ListFolders {}).await?;
         Ok(Json(FolderList { folders }))
     }
@@ -368,7 +366,7 @@ impl ArticleTools {
         &self,
         caller: Caller<Read>,
         Parameters(args): Parameters<SearchArticlesArgs>,
-    ) -> ToolResult<SearchResults> {
+    ) -> Result<Json<SearchResults>, ToolError> {
         let query = SearchQuery::parse(&args.query)?;
         self.inspect(&caller, &[("query", query.as_ref())])?;
         let folder = parse_folder_filter(args.folder.as_deref(), &self.limits)?;
@@ -385,7 +383,7 @@ impl ArticleTools {
         &self,
         caller: Caller<Read>,
         Parameters(args): Parameters<MultiSearchArticlesArgs>,
-    ) -> ToolResult<SearchResults> {
+    ) -> Result<Json<SearchResults>, ToolError> {
         if args.titles.is_empty() || args.titles.len() > self.multi_search_limit {
             return Err(ToolError(format!(
                 "titles must hold between 1 and {} queries, got {}",
@@ -423,7 +421,7 @@ impl ArticleTools {
         &self,
         _caller: Caller<Read>,
         Parameters(args): Parameters<ReadArticleArgs>,
-    ) -> ToolResult<ArticleView> {
+    ) -> Result<Json<ArticleView>, ToolError> {
         let slug = Slug::parse(&args.filename)?;
         let article = store::ask(&self.store, store::GetArticle { slug }).await?;
         Ok(Json(article.into()))
@@ -443,7 +441,7 @@ impl ArticleTools {
         &self,
         caller: Caller<Write>,
         Parameters(args): Parameters<CreateArticleArgs>,
-    ) -> ToolResult<ArticleView> {
+    ) -> Result<Json<ArticleView>, ToolError> {
         let article = NewArticle {
             title: Title::parse(&args.title, &self.limits)?,
             slug: None,
@@ -492,7 +490,7 @@ impl ArticleTools {
         &self,
         caller: Caller<Write>,
         Parameters(args): Parameters<UpdateArticleArgs>,
-    ) -> ToolResult<ArticleView> {
+    ) -> Result<Json<ArticleView>, ToolError> {
         let slug = Slug::parse(&args.filename)?;
         let changes = ArticleChanges {
             title: args
@@ -548,7 +546,7 @@ impl ArticleTools {
         &self,
         caller: Caller<Write>,
         Parameters(args): Parameters<DeleteArticleArgs>,
-    ) -> ToolResult<DeleteResult> {
+    ) -> Result<Json<DeleteResult>, ToolError> {
         let slug = Slug::parse(&args.filename)?;
         let filename = slug.filename();
         let slug_text = slug.to_string();

@@ -85,22 +85,24 @@ pub async fn event_stream(
 ) -> Result<impl actix_web::Responder, ApiError> {
     let filter = query.filter()?;
     let receiver = state.audit.subscribe();
-    let stream = tokio_stream_from(receiver).filter_map(move |event| {
-        let filter = filter.clone();
-        async move {
-            let matches = filter
-                .event
-                .as_deref()
-                .is_none_or(|name| event.event == name)
-                && filter.min_level.is_none_or(|level| event.level >= level)
-                && filter.ip.is_none_or(|ip| event.ip == Some(ip));
-            if !matches {
-                return None;
+    let stream = tokio_stream_from(receiver)
+        .take_until(state.shutdown.clone().cancelled_owned())
+        .filter_map(move |event| {
+            let filter = filter.clone();
+            async move {
+                let matches = filter
+                    .event
+                    .as_deref()
+                    .is_none_or(|name| event.event == name)
+                    && filter.min_level.is_none_or(|level| event.level >= level)
+                    && filter.ip.is_none_or(|ip| event.ip == Some(ip));
+                if !matches {
+                    return None;
+                }
+                let data = sse::Data::new_json(&event).ok()?.event("security");
+                Some(Ok::<_, std::convert::Infallible>(sse::Event::Data(data)))
             }
-            let data = sse::Data::new_json(&event).ok()?.event("security");
-            Some(Ok::<_, std::convert::Infallible>(sse::Event::Data(data)))
-        }
-    });
+        });
     Ok(sse::Sse::from_stream(stream).with_keep_alive(Duration::from_secs(15)))
 }
 

@@ -473,8 +473,9 @@ pub enum Verification {
     Broken { line: usize, reason: String },
 }
 
-/// Verifies a file's chain. The first line is trusted as the start of the chain, because it
-/// may continue a rotated-away file; every later line must follow it exactly.
+/// Verifies a file's chain. A first line with `seq=1` must start from the zero hash; a later
+/// first line continues a rotated-away file and is trusted as the start. Every following line
+/// must follow exactly.
 pub fn verify(path: &Path, key: &str) -> anyhow::Result<Verification> {
     let file = File::open(path)?;
     let mut previous: Option<(u64, String)> = None;
@@ -498,6 +499,16 @@ pub fn verify(path: &Path, key: &str) -> anyhow::Result<Verification> {
         };
         let unsigned = line.replacen(&chain, ZERO_CHAIN, 1);
         match &previous {
+            // The very first event of a chain starts from the zero hash, so it is checked too.
+            None if sequence == 1 => {
+                first_sequence = 1;
+                if chain_value(key, ZERO_CHAIN, &unsigned)? != chain {
+                    return Ok(Verification::Broken {
+                        line: number,
+                        reason: "the chain hash does not match: the line was edited".to_owned(),
+                    });
+                }
+            }
             None => first_sequence = sequence,
             Some((previous_sequence, previous_chain)) => {
                 if sequence != previous_sequence + 1 {
@@ -575,7 +586,7 @@ mod tests {
         );
         assert!(matches!(
             verify(&config.audit_file_path, "wrong key").unwrap(),
-            Verification::Broken { line: 2, .. }
+            Verification::Broken { line: 1, .. }
         ));
     }
 
@@ -591,11 +602,12 @@ mod tests {
         let path = &config.audit_file_path;
         let original = std::fs::read_to_string(path).unwrap();
 
-        let edited = original.replacen("192.0.2.1", "192.0.2.9", 3);
-        std::fs::write(path, edited).unwrap();
+        let mut edited: Vec<String> = original.lines().map(str::to_owned).collect();
+        edited[2] = edited[2].replace("192.0.2.1", "192.0.2.9");
+        std::fs::write(path, edited.join("\n") + "\n").unwrap();
         assert!(matches!(
             verify(path, "k").unwrap(),
-            Verification::Broken { line: 2, .. }
+            Verification::Broken { line: 3, .. }
         ));
 
         let mut lines: Vec<&str> = original.lines().collect();

@@ -280,6 +280,25 @@ impl Handler<AuthenticateToken> for StoreActor {
     }
 }
 
+/// Writes the batched `last_used_at` times now and waits for the write; used at shutdown.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct FlushLastUsed;
+
+impl Handler<FlushLastUsed> for StoreActor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: FlushLastUsed, _: &mut Self::Context) -> Self::Result {
+        let batch = std::mem::take(&mut self.last_used);
+        let pool = self.pool.clone();
+        Box::pin(async move {
+            if let Err(error) = tokens::record_last_used(&pool, &batch).await {
+                tracing::warn!(%error, tokens = batch.len(), "failed to record token last-used times");
+            }
+        })
+    }
+}
+
 /// Revokes an access token and forgets it in the authentication cache at once.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<TokenRecord, StoreError>")]

@@ -15,6 +15,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub pool: sqlx::PgPool,
+    pub database_url: String,
 }
 
 /// Returns `DATABASE_URL` with its database name replaced.
@@ -44,9 +45,15 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     admin.close().await.ok();
 
     let database_url = with_database(&server_url, &database);
+    start_app(&database_url, overrides).await
+}
+
+/// Starts the application on an existing database, as a restarted server would.
+pub async fn start_app(database_url: &str, overrides: &[(&str, &str)]) -> TestApp {
+    let database_url = database_url.to_owned();
     let mut vars: HashMap<String, String> = HashMap::from([
         ("AUTH_TOKEN".to_owned(), ADMIN_TOKEN.to_owned()),
-        ("DATABASE_URL".to_owned(), database_url),
+        ("DATABASE_URL".to_owned(), database_url.clone()),
         ("DB_MAX_CONNECTIONS".to_owned(), "5".to_owned()),
     ]);
     for (name, value) in overrides {
@@ -66,6 +73,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         address,
         client: reqwest::Client::new(),
         pool,
+        database_url,
     }
 }
 
@@ -162,4 +170,119 @@ pub async fn error_code(response: Response) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no error code in {body}"))
         .to_owned()
+}
+
+pub const MCP_ACCEPT: &str = "application/json, text/event-stream";
+
+/// Parses a JSON-RPC reply that arrived as JSON or as an SSE stream.
+pub fn parse_rpc_body(text: &str) -> Value {
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(text).unwrap_or(Value::Null);
+    }
+    text.lines()
+        .filter_map(|line| line.strip_prefix("data:"))
+        .filter_map(|data| serde_json::from_str::<Value>(data.trim()).ok())
+        .rfind(|value| value.get("id").is_some() || value.get("error").is_some())
+        .unwrap_or(Value::Null)
+}
+
+/// One MCP request: method, params, and optional session, client IP (`X-Forwarded-For`) and
+/// extra headers.
+pub struct McpRequest<'a> {
+    pub token: &'a str,
+    pub session: Option<&'a str>,
+    pub forwarded_for: Option<&'a str>,
+    pub method: &'a str,
+    pub params: Value,
+}
+
+impl TestApp {
+    pub fn mcp_builder(
+        &self,
+        token: &str,
+        session: Option<&str>,
+        forwarded_for: Option<&str>,
+    ) -> RequestBuilder {
+        let mut builder = self
+            .request(Method::POST, "/mcp", Some(token))
+            .header("accept", MCP_ACCEPT)
+            .header("content-type", "application/json");
+        if let Some(session) = session {
+            builder = builder
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        if let Some(ip) = forwarded_for {
+            builder = builder.header("x-forwarded-for", ip);
+        }
+        builder
+    }
+
+    /// Sends one JSON-RPC request and returns the HTTP status and the parsed reply.
+    pub async fn mcp(&self, request: McpRequest<'_>) -> (u16, Value) {
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": request.method, "params": request.params });
+        let response = self
+            .mcp_builder(request.token, request.session, request.forwarded_for)
+            .json(&body)
+            .send()
+            .await
+            .expect("MCP request failed");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (status, parse_rpc_body(&text))
+    }
+
+    pub async fn mcp_initialize(&self, token: &str, forwarded_for: Option<&str>) -> Response {
+        let body = json!({
+            "jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": { "name": "api-tests", "version": "1" }
+            }
+        });
+        self.mcp_builder(token, None, forwarded_for)
+            .json(&body)
+            .send()
+            .await
+            .expect("initialize failed")
+    }
+
+    /// Opens a session (initialize plus the initialized notification) and returns its id.
+    pub async fn open_session(&self, token: &str, forwarded_for: Option<&str>) -> String {
+        let response = self.mcp_initialize(token, forwarded_for).await;
+        assert_eq!(response.status(), 200, "initialize was refused");
+        let id = response.headers()["mcp-session-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        response.text().await.unwrap();
+        let notified = self
+            .mcp_builder(token, Some(&id), forwarded_for)
+            .json(&json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(notified.status(), 202);
+        id
+    }
+
+    /// Calls a tool in a session and returns the HTTP status and the JSON-RPC reply.
+    pub async fn call_tool(
+        &self,
+        token: &str,
+        session: &str,
+        forwarded_for: Option<&str>,
+        name: &str,
+        arguments: Value,
+    ) -> (u16, Value) {
+        self.mcp(McpRequest {
+            token,
+            session: Some(session),
+            forwarded_for,
+            method: "tools/call",
+            params: json!({ "name": name, "arguments": arguments }),
+        })
+        .await
+    }
 }

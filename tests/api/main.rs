@@ -5,4 +5,6 @@ mod auth;
 mod folders;
 mod health;
 mod helpers;
+mod mcp;
+mod security;
 mod versions;
