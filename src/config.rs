@@ -386,6 +386,20 @@ impl SecurityConfig {
     }
 }
 
+/// Reads the audit chain key as the server does: `SECURITY_AUDIT_HMAC_KEY`, else derived from
+/// `AUTH_TOKEN`.
+pub fn audit_key_from_process_env() -> Result<Secret, ConfigError> {
+    let env = Env::process();
+    if let Some(key) = env.secret("SECURITY_AUDIT_HMAC_KEY")? {
+        return Ok(key);
+    }
+    let auth_token = env.secret("AUTH_TOKEN")?.ok_or(ConfigError::Missing {
+        name: "SECURITY_AUDIT_HMAC_KEY",
+        hint: "set it, or AUTH_TOKEN, to the value the server used",
+    })?;
+    Ok(SecurityConfig::from_env(&env, &auth_token)?.audit_key)
+}
+
 /// Parses `10.0.0.0/8` or a single address such as `127.0.0.1`.
 fn parse_network(item: &str) -> Result<ipnet::IpNet, ConfigError> {
     if let Ok(network) = item.parse::<ipnet::IpNet>() {

@@ -47,6 +47,7 @@ pub struct ParsedFile {
     pub folder: FolderPath,
     pub content: Content,
     pub is_public: bool,
+    pub no_rag: bool,
     pub created_at: Option<DateTime<Utc>>,
 }
 
@@ -66,6 +67,9 @@ struct Frontmatter {
     folder: Option<String>,
     created: Option<yaml_serde::Value>,
     public: Option<bool>,
+    slug: Option<String>,
+    #[serde(rename = "noRag")]
+    no_rag: Option<bool>,
 }
 
 /// Splits `---` frontmatter from the body. Line endings are already normalised to `\n`.
@@ -204,9 +208,14 @@ pub fn parse_file(
     let content =
         Content::parse(body.trim_start_matches('\n'), limits).map_err(|e| e.to_string())?;
 
+    let slug = match &frontmatter.slug {
+        Some(slug) => Slug::parse(slug).map_err(|e| e.to_string())?,
+        None => Slug::from_title(&title),
+    };
     Ok(ParsedFile {
         path: path.to_owned(),
-        slug: Slug::from_title(&title),
+        slug,
+        no_rag: frontmatter.no_rag.unwrap_or(false),
         title,
         folder,
         content,
@@ -322,7 +331,7 @@ pub async fn import_dir(
                         folder: file.folder.clone(),
                         content: file.content.clone(),
                         is_public: file.is_public,
-                        no_rag: false,
+                        no_rag: file.no_rag,
                         message: VersionMessage::parse("Imported").ok(),
                         created_at: file.created_at,
                     };

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod http_middleware;
 pub mod import;
 pub mod mcp;

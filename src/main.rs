@@ -49,11 +49,30 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         batch_size: usize,
     },
+    /// Export every article as markdown with frontmatter (folders become directories).
+    Export {
+        /// Directory to write into; it is created if missing.
+        dir: PathBuf,
+    },
+    /// Check that the server on 127.0.0.1:$PORT answers `/health` (for container health checks).
+    Healthcheck,
+    /// Security audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Manage access tokens.
     Token {
         #[command(subcommand)]
         command: TokenCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain of an audit file; reports the first edited or removed line.
+    /// The key is SECURITY_AUDIT_HMAC_KEY, or derived from AUTH_TOKEN as the server does.
+    Verify { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -86,6 +105,10 @@ fn main() -> ExitCode {
 
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(),
+        Command::Healthcheck => healthcheck(),
+        Command::Audit {
+            command: AuditCommand::Verify { file },
+        } => verify_audit(&file),
         other => actix_web::rt::System::new().block_on(run_command(other)),
     };
     match result {
@@ -93,6 +116,50 @@ fn main() -> ExitCode {
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Exits 0 when `GET /health` on the local port answers 200; needs no curl in the image.
+fn healthcheck() -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(5000);
+    let timeout = std::time::Duration::from_secs(3);
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = std::net::TcpStream::connect_timeout(&address, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    if reply.starts_with("HTTP/1.1 200") {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "health check failed: {}",
+            reply.lines().next().unwrap_or("no reply")
+        )
+    }
+}
+
+fn verify_audit(file: &std::path::Path) -> anyhow::Result<()> {
+    use mcp_markdown_manager::security::audit::{Verification, verify};
+    let key = mcp_markdown_manager::config::audit_key_from_process_env()?;
+    match verify(file, key.expose())? {
+        Verification::Intact {
+            lines,
+            first_sequence,
+        } => {
+            println!(
+                "{}: intact, {lines} lines from sequence {first_sequence}",
+                file.display()
+            );
+            Ok(())
+        }
+        Verification::Broken { line, reason } => {
+            anyhow::bail!("{}: broken at line {line}: {reason}", file.display())
         }
     }
 }
@@ -157,6 +224,11 @@ async fn run_command(command: Command) -> anyhow::Result<()> {
             );
         }
         Command::Token { command } => run_token_command(&pool, command).await?,
+        Command::Export { dir } => {
+            let written = mcp_markdown_manager::export::export_dir(&pool, &dir).await?;
+            println!("exported {written} articles to {}", dir.display());
+        }
+        Command::Healthcheck | Command::Audit { .. } => unreachable!("handled without a database"),
     }
     pool.close().await;
     Ok(())

@@ -19,6 +19,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use serde::Serialize;
 
 use crate::config::McpConfig;
+use crate::mcp::legacy_sse::LegacySessions;
 use crate::mcp::session_store::hash_session_id;
 use crate::security::{Audit, Level, SecurityEvent};
 use crate::store::{
@@ -93,6 +94,7 @@ pub struct SessionRegistry {
     config: McpConfig,
     sessions: HashMap<SessionKey, SessionEntry>,
     manager: Arc<LocalSessionManager>,
+    legacy: Arc<LegacySessions>,
     audit: Audit,
     store: Addr<StoreActor>,
 }
@@ -101,6 +103,7 @@ impl SessionRegistry {
     pub fn new(
         config: McpConfig,
         manager: Arc<LocalSessionManager>,
+        legacy: Arc<LegacySessions>,
         audit: Audit,
         store: Addr<StoreActor>,
     ) -> Self {
@@ -108,6 +111,7 @@ impl SessionRegistry {
             config,
             sessions: HashMap::new(),
             manager,
+            legacy,
             audit,
             store,
         }
@@ -152,6 +156,7 @@ impl SessionRegistry {
         });
         metrics::gauge!("mcp_sessions_active").set(self.sessions.len() as f64);
         if let Some(id) = entry.id {
+            self.legacy.close(&id);
             let manager = self.manager.clone();
             let session_id: Arc<str> = Arc::from(id.as_str());
             ctx.spawn(

@@ -32,6 +32,8 @@ pub struct AppState {
     pub web_sessions: Addr<WebSessions>,
     pub audit: Audit,
     pub mcp_sessions: Arc<LocalSessionManager>,
+    /// Sessions of the legacy HTTP+SSE transport (`/sse`).
+    pub legacy_sessions: Arc<mcp::legacy_sse::LegacySessions>,
     /// Runtime switch of the MCP endpoint (the admin API turns it off and on).
     pub mcp_enabled: AtomicBool,
     /// The admin token; replaced when `AUTH_TOKEN_FILE` is re-read on SIGHUP.
@@ -129,14 +131,17 @@ impl Application {
         let audit = Audit::start(&config.security)?;
         let store = StoreActor::new(pool).start();
         let mcp_sessions = mcp::session_manager(&config);
+        let legacy_sessions = Arc::new(mcp::legacy_sse::LegacySessions::default());
         let state = web::Data::new(AppState {
             sessions: SessionRegistry::new(
                 config.mcp.clone(),
                 mcp_sessions.clone(),
+                legacy_sessions.clone(),
                 audit.clone(),
                 store.clone(),
             )
             .start(),
+            legacy_sessions,
             store,
             limiter: RateLimiter::new(config.rate_limits.clone()).start(),
             web_sessions: WebSessions::default().start(),
@@ -181,6 +186,7 @@ impl Application {
                         .configure(|config| {
                             if mcp_routes {
                                 config.service(mcp::scope(state.clone()));
+                                config.configure(mcp::legacy_sse::configure);
                             }
                         })
                         .configure(web_ui::configure),

@@ -1,7 +1,8 @@
 //! The MCP endpoint at `/mcp` (Streamable HTTP). rmcp, through rmcp-actix-web, speaks the
 //! protocol; the gate in front of it authenticates the caller and applies the session policy.
 
-mod gate;
+pub mod gate;
+pub mod legacy_sse;
 pub mod session_store;
 pub mod tools;
 

@@ -53,9 +53,12 @@ impl<R> Caller<R> {
     }
 }
 
+/// Finds the caller: in the HTTP request's extensions (Streamable HTTP) or directly in the
+/// message's extensions (the legacy SSE transport puts it there).
 fn caller_of(context: &RequestContext<RoleServer>) -> Option<McpCaller> {
     rmcp_actix_web::transport::on_request_extensions(&context.extensions)
         .and_then(|extensions| extensions.get::<McpCaller>())
+        .or_else(|| context.extensions.get::<McpCaller>())
         .cloned()
 }
 
@@ -256,6 +259,17 @@ impl ArticleTools {
             suspicious_input_action,
             tool_router: Self::tool_router(),
         }
+    }
+
+    /// Builds the handler for one session from the application state.
+    pub fn for_state(state: &crate::startup::AppState) -> Self {
+        Self::new(
+            state.store.clone(),
+            state.config.limits,
+            state.config.mcp.multi_search_limit,
+            state.audit.clone(),
+            state.config.security.suspicious_input_action,
+        )
     }
 
     /// Scans agent input for prompt-injection markers (see `security::inspect_input`).

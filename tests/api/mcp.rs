@@ -515,3 +515,222 @@ async fn session_survives_a_restart() {
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["result"]["structuredContent"]["title"], "Kept");
 }
+
+/// Reads SSE events from a streaming response until `predicate` matches one.
+async fn next_event(
+    response: &mut reqwest::Response,
+    buffer: &mut String,
+    predicate: impl Fn(&str, &str) -> bool,
+) -> (String, String) {
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let mut event = "message".to_owned();
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(name) = line.strip_prefix("event:") {
+                    event = name.trim().to_owned();
+                } else if let Some(value) = line.strip_prefix("data:") {
+                    data.push_str(value.trim());
+                }
+            }
+            if predicate(&event, &data) {
+                return (event, data);
+            }
+        }
+        let chunk = tokio_timeout(response.chunk())
+            .await
+            .expect("stream ended early");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+async fn tokio_timeout<T>(
+    future: impl std::future::Future<Output = reqwest::Result<Option<T>>>,
+) -> Option<T> {
+    actix_web::rt::time::timeout(Duration::from_secs(10), future)
+        .await
+        .expect("timed out waiting for an SSE event")
+        .expect("stream failed")
+}
+
+#[actix_web::test]
+async fn legacy_sse_transport_serves_tools() {
+    let app = spawn_app().await;
+    let token = app.write_token().await;
+    app.create_article(&token, "Legacy Doc", "old clients", "")
+        .await;
+    let mut stream = app
+        .request(reqwest::Method::GET, "/sse", Some(&token))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["x-accel-buffering"], "no");
+    let mut buffer = String::new();
+    let (_, endpoint) = next_event(&mut stream, &mut buffer, |event, _| event == "endpoint").await;
+    assert!(endpoint.starts_with("/messages?sessionId="), "{endpoint}");
+
+    let post = |body: Value| {
+        app.request(reqwest::Method::POST, &endpoint, Some(&token))
+            .header("content-type", "application/json")
+            .json(&body)
+            .send()
+    };
+    let accepted = post(json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": { "name": "legacy", "version": "1" } } }))
+    .await
+    .unwrap();
+    assert_eq!(accepted.status(), 202);
+    let (_, init) = next_event(&mut stream, &mut buffer, |_, data| {
+        data.contains("\"id\":1")
+    })
+    .await;
+    assert!(init.contains("protocolVersion"), "{init}");
+    post(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
+        .await
+        .unwrap();
+    post(json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "readArticle", "arguments": { "filename": "legacy-doc" } } }))
+        .await
+        .unwrap();
+    let (_, result) = next_event(&mut stream, &mut buffer, |_, data| {
+        data.contains("\"id\":2")
+    })
+    .await;
+    let result: Value = serde_json::from_str(&result).unwrap();
+    assert_eq!(
+        result["result"]["structuredContent"]["content"],
+        "old clients"
+    );
+
+    // The session is bound to its token like a Streamable HTTP session.
+    let (_, other) = app.create_token("other", "write").await;
+    let foreign = app
+        .request(reqwest::Method::POST, &endpoint, Some(&other))
+        .json(&json!({ "jsonrpc": "2.0", "id": 3, "method": "ping" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    let unknown = app
+        .request(
+            reqwest::Method::POST,
+            "/messages?sessionId=nope",
+            Some(&token),
+        )
+        .json(&json!({ "jsonrpc": "2.0", "id": 3, "method": "ping" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+#[actix_web::test]
+async fn json_only_clients_get_json() {
+    let app = spawn_app().await;
+    let token = app.write_token().await;
+    let response = app
+        .request(reqwest::Method::POST, "/mcp", Some(&token))
+        .header("accept", "application/json")
+        .json(&json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "json", "version": "1" } } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["id"], 0);
+    assert!(body["result"]["protocolVersion"].is_string());
+
+    let no_accept = app
+        .request(reqwest::Method::POST, "/mcp", Some(&token))
+        .json(&json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "any", "version": "1" } } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        no_accept.status(),
+        200,
+        "a missing Accept header must be accepted"
+    );
+}
+
+#[actix_web::test]
+async fn batches_are_rejected() {
+    let app = spawn_app().await;
+    let token = app.write_token().await;
+    for body in [
+        json!([]),
+        json!([{ "jsonrpc": "2.0", "id": 1, "method": "ping" }]),
+    ] {
+        let response = app
+            .mcp_builder(&token, None, None)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let reply: Value = response.json().await.unwrap();
+        assert_eq!(reply["error"]["code"], -32600);
+    }
+}
+
+#[actix_web::test]
+async fn preflight_is_answered_before_auth() {
+    let app = spawn_app_with(&[("MCP_ALLOWED_ORIGINS", "http://localhost:6274")]).await;
+    let allowed = app
+        .request(reqwest::Method::OPTIONS, "/mcp", None)
+        .header("origin", "http://localhost:6274")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 204);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://localhost:6274"
+    );
+    let headers = allowed.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    for name in [
+        "authorization",
+        "mcp-session-id",
+        "mcp-protocol-version",
+        "last-event-id",
+    ] {
+        assert!(headers.contains(name), "{name} missing from {headers}");
+    }
+    let denied = app
+        .request(reqwest::Method::OPTIONS, "/mcp", None)
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 403);
+}
+
+#[actix_web::test]
+async fn both_endpoint_spellings_are_served() {
+    let app = spawn_app().await;
+    let token = app.write_token().await;
+    for path in ["/mcp", "/mcp/"] {
+        let response = app
+            .request(reqwest::Method::POST, path, Some(&token))
+            .header("accept", MCP_ACCEPT)
+            .json(&json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "x", "version": "1" } } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+}
