@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod domain;
+pub mod edit;
 pub mod error;
 pub mod export;
 pub mod http_middleware;

@@ -11,7 +11,9 @@ use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_router};
@@ -25,8 +27,12 @@ use crate::domain::{
 };
 use crate::security::{Audit, Level, SecurityEvent};
 use crate::store::{self, ArticleChanges, ListFilter, NewArticle, StoreActor, StoreError};
-use crate::views::{ArticleMetadataView, ArticleView};
+use crate::views::{ArticleMetadataView, ArticleView, VersionSummaryView, VersionView};
 
+/// URI scheme of article resources: `article://<slug>`.
+const RESOURCE_SCHEME: &str = "article://";
+/// Resources per `resources/list` page.
+const RESOURCE_PAGE_SIZE: i64 = 100;
 /// Default and maximum page sizes of `listArticles`.
 const DEFAULT_LIST_SIZE: i64 = 100;
 const MAX_LIST_SIZE: i64 = 1000;
@@ -225,6 +231,182 @@ pub struct DeleteArticleArgs {
 pub struct DeleteResult {
     pub success: bool,
     pub filename: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FilenameArgs {
+    /// The article's filename (`my-article.md`) or slug.
+    pub filename: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionList {
+    /// Versions, newest first.
+    pub versions: Vec<VersionSummaryView>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct VersionArgs {
+    /// The article's filename (`my-article.md`) or slug.
+    pub filename: String,
+    /// Version number, as listed by listVersions.
+    pub version: i32,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreVersionArgs {
+    /// The article's filename (`my-article.md`) or slug.
+    pub filename: String,
+    /// Version number to restore.
+    pub version: i32,
+    /// Message recorded with the new version.
+    pub message: Option<String>,
+    /// The current version you read; if the article changed since, nothing is restored.
+    pub expected_version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MoveArticleArgs {
+    /// The article's filename (`my-article.md`) or slug.
+    pub filename: String,
+    /// Target folder such as `guides/rust`; "" for the root folder.
+    pub folder: String,
+    /// The version you read; if the article changed since, it is not moved.
+    pub expected_version: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RenameArticleArgs {
+    /// The article's filename (`my-article.md`) or slug.
+    pub filename: String,
+    /// New slug: lowercase letters, digits and single hyphens.
+    pub new_slug: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FolderNode {
+    /// Last path segment; empty for the root.
+    pub name: String,
+    /// Full path such as `guides/rust`; empty for the root.
+    pub path: String,
+    /// Articles directly in this folder.
+    pub article_count: i64,
+    /// Articles in this folder and all subfolders.
+    pub total_count: i64,
+    pub children: Vec<FolderNode>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FolderTree {
+    pub root: FolderNode,
+}
+
+/// Builds the folder tree from per-folder article counts.
+fn build_tree(counts: &[(String, i64)]) -> FolderNode {
+    fn node(name: &str, path: &str) -> FolderNode {
+        FolderNode {
+            name: name.to_owned(),
+            path: path.to_owned(),
+            article_count: 0,
+            total_count: 0,
+            children: Vec::new(),
+        }
+    }
+    let mut root = node("", "");
+    for (folder, count) in counts {
+        root.total_count += count;
+        if folder.is_empty() {
+            root.article_count += count;
+            continue;
+        }
+        let mut current = &mut root;
+        let mut path = String::new();
+        for segment in folder.split('/') {
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(segment);
+            let position = match current
+                .children
+                .iter()
+                .position(|child| child.name == segment)
+            {
+                Some(position) => position,
+                None => {
+                    current.children.push(node(segment, &path));
+                    current.children.len() - 1
+                }
+            };
+            current = &mut current.children[position];
+            current.total_count += count;
+        }
+        current.article_count += count;
+    }
+    root
+}
+
+/// The kinds of targeted edit.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EditOperation {
+    /// Add `text` at the end.
+    Append,
+    /// Add `text` at the start.
+    Prepend,
+    /// Replace the body under `heading` with `text`.
+    ReplaceSection,
+    /// Replace `find` (which must occur exactly once) with `replace`.
+    FindReplace,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EditArticleArgs {
+    /// The article's filename (`my-article.md`) or slug.
+    pub filename: String,
+    pub operation: EditOperation,
+    /// Text to append or prepend, or the new body of the section.
+    pub text: Option<String>,
+    /// Heading whose section replace_section replaces, e.g. "Install" or "## Install".
+    pub heading: Option<String>,
+    /// Text find_replace looks for; it must occur exactly once.
+    pub find: Option<String>,
+    /// Replacement text for find_replace.
+    pub replace: Option<String>,
+    /// The version you read; if the article changed since, nothing is written.
+    pub expected_version: Option<i32>,
+    /// Message recorded with the new version.
+    pub message: Option<String>,
+}
+
+impl EditArticleArgs {
+    fn to_edit(&self) -> Result<crate::edit::Edit, ToolError> {
+        use crate::edit::Edit;
+        let required = |value: &Option<String>, name: &str| {
+            value.clone().ok_or_else(|| {
+                ToolError(format!(
+                    "operation {:?} needs the `{name}` argument",
+                    self.operation
+                ))
+            })
+        };
+        Ok(match self.operation {
+            EditOperation::Append => Edit::Append(required(&self.text, "text")?),
+            EditOperation::Prepend => Edit::Prepend(required(&self.text, "text")?),
+            EditOperation::ReplaceSection => Edit::ReplaceSection {
+                heading: required(&self.heading, "heading")?,
+                text: required(&self.text, "text")?,
+            },
+            EditOperation::FindReplace => Edit::FindReplace {
+                find: required(&self.find, "find")?,
+                replace: required(&self.replace, "replace")?,
+            },
+        })
+    }
 }
 
 /// The MCP server handler: one instance per session (or per stateless request).
@@ -578,6 +760,218 @@ impl ArticleTools {
             filename,
         }))
     }
+
+    /// List an article's versions, newest first.
+    #[tool(
+        name = "listVersions",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn list_versions(
+        &self,
+        _caller: Caller<Read>,
+        Parameters(args): Parameters<FilenameArgs>,
+    ) -> Result<Json<VersionList>, ToolError> {
+        let slug = Slug::parse(&args.filename)?;
+        let versions = store::ask(&self.store, store::ListVersions { slug }).await?;
+        Ok(Json(VersionList {
+            versions: versions.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    /// Read one version of an article: its title, folder and content at that time.
+    #[tool(
+        name = "readVersion",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn read_version(
+        &self,
+        _caller: Caller<Read>,
+        Parameters(args): Parameters<VersionArgs>,
+    ) -> Result<Json<VersionView>, ToolError> {
+        let slug = Slug::parse(&args.filename)?;
+        let version = store::ask(
+            &self.store,
+            store::GetVersion {
+                slug: slug.clone(),
+                version: args.version,
+            },
+        )
+        .await?;
+        Ok(Json(VersionView::new(slug.as_ref(), version)))
+    }
+
+    /// Restore an old version as a new version; nothing in the history is lost.
+    #[tool(
+        name = "restoreVersion",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn restore_version(
+        &self,
+        caller: Caller<Write>,
+        Parameters(args): Parameters<RestoreVersionArgs>,
+    ) -> Result<Json<ArticleView>, ToolError> {
+        let slug = Slug::parse(&args.filename)?;
+        let restored = store::ask(
+            &self.store,
+            store::RestoreVersion {
+                slug,
+                version: args.version,
+                message: args
+                    .message
+                    .as_deref()
+                    .map(VersionMessage::parse)
+                    .transpose()?,
+                expected_version: args.expected_version,
+                actor: caller.actor(),
+            },
+        )
+        .await?;
+        self.article_event(&caller, "article_restored", &restored.slug);
+        Ok(Json(restored.into()))
+    }
+
+    /// Move an article to another folder ("" for the root folder).
+    #[tool(
+        name = "moveArticle",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn move_article(
+        &self,
+        caller: Caller<Write>,
+        Parameters(args): Parameters<MoveArticleArgs>,
+    ) -> Result<Json<ArticleView>, ToolError> {
+        let slug = Slug::parse(&args.filename)?;
+        let changes = ArticleChanges {
+            folder: Some(FolderPath::parse(&args.folder, &self.limits)?),
+            ..ArticleChanges::default()
+        };
+        let moved = store::ask(
+            &self.store,
+            store::UpdateArticle {
+                slug,
+                changes,
+                expected_version: args.expected_version,
+                actor: caller.actor(),
+            },
+        )
+        .await?;
+        self.article_event(&caller, "article_updated", &moved.slug);
+        Ok(Json(moved.into()))
+    }
+
+    /// Give an article a new slug (its identifier and filename); the title does not change.
+    #[tool(
+        name = "renameArticle",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn rename_article(
+        &self,
+        caller: Caller<Write>,
+        Parameters(args): Parameters<RenameArticleArgs>,
+    ) -> Result<Json<ArticleView>, ToolError> {
+        let slug = Slug::parse(&args.filename)?;
+        let new_slug = Slug::parse(&args.new_slug.to_lowercase())?;
+        let renamed = store::ask(
+            &self.store,
+            store::RenameSlug {
+                slug,
+                new_slug,
+                actor: caller.actor(),
+            },
+        )
+        .await?;
+        self.article_event(&caller, "article_renamed", &renamed.slug);
+        Ok(Json(renamed.into()))
+    }
+
+    /// Show the folder hierarchy with article counts.
+    #[tool(
+        name = "getFolderTree",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn folder_tree(
+        &self,
+        _caller: Caller<Read>,
+        _args: Parameters<NoArgs>,
+    ) -> Result<Json<FolderTree>, ToolError> {
+        let counts = store::ask(&self.store, store::FolderCounts {}).await?;
+        Ok(Json(FolderTree {
+            root: build_tree(&counts),
+        }))
+    }
+
+    /// Edit part of an article without resending it: append, prepend, replace the section
+    /// under a heading, or find and replace text that occurs exactly once. Pass
+    /// `expectedVersion` (from readArticle) so a concurrent edit is never overwritten.
+    #[tool(
+        name = "editArticle",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn edit_article(
+        &self,
+        caller: Caller<Write>,
+        Parameters(args): Parameters<EditArticleArgs>,
+    ) -> Result<Json<ArticleView>, ToolError> {
+        let slug = Slug::parse(&args.filename)?;
+        let edit = args.to_edit()?;
+        let current = store::ask(&self.store, store::GetArticle { slug: slug.clone() }).await?;
+        if let Some(expected) = args.expected_version
+            && expected != current.version
+        {
+            return Err(StoreError::VersionMismatch {
+                slug: current.slug,
+                expected,
+                current: current.version,
+            }
+            .into());
+        }
+        let new_content =
+            crate::edit::apply(&current.content, &edit).map_err(|e| ToolError(e.to_string()))?;
+        let content = Content::parse(&new_content, &self.limits)?;
+        self.inspect(&caller, &[("content", content.as_ref())])?;
+        let changes = ArticleChanges {
+            content: Some(content),
+            message: args
+                .message
+                .as_deref()
+                .map(VersionMessage::parse)
+                .transpose()?,
+            ..ArticleChanges::default()
+        };
+        // The version read above guards the write, so an edit made in between is not lost.
+        let updated = store::ask(
+            &self.store,
+            store::UpdateArticle {
+                slug,
+                changes,
+                expected_version: Some(current.version),
+                actor: caller.actor(),
+            },
+        )
+        .await?;
+        self.article_event(&caller, "article_updated", &updated.slug);
+        Ok(Json(updated.into()))
+    }
 }
 
 /// A tool is a write tool unless its annotations say it is read-only.
@@ -591,16 +985,21 @@ fn is_write_tool(tool: &rmcp::model::Tool) -> bool {
 
 impl ServerHandler for ArticleTools {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(
-                "mcp-markdown-manager",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(
-                "A markdown article store. Use listArticles, searchArticles or listFolders to find \
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "mcp-markdown-manager",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(
+            "A markdown article store. Use listArticles, searchArticles or listFolders to find \
                  articles, readArticle to read one (note its `version`), and createArticle, \
                  updateArticle (pass expectedVersion) and deleteArticle to change them.",
-            )
+        )
     }
 
     async fn list_tools(
@@ -652,5 +1051,100 @@ impl ServerHandler for ArticleTools {
 
     fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
         self.tool_router.get(name).cloned()
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        if principal_of(&context).is_none() {
+            return Err(ErrorData::invalid_request(
+                "request has no authenticated caller",
+                None,
+            ));
+        }
+        let offset = match request.and_then(|params| params.cursor) {
+            None => 0,
+            Some(cursor) => cursor
+                .parse::<i64>()
+                .ok()
+                .filter(|offset| *offset >= 0)
+                .ok_or_else(|| {
+                    ErrorData::invalid_params("invalid cursor; pass nextCursor unchanged", None)
+                })?,
+        };
+        let filter = ListFilter {
+            folder: FolderFilter::All,
+            title_query: None,
+            limit: RESOURCE_PAGE_SIZE,
+            offset,
+        };
+        let page = store::ask(&self.store, store::ListArticles { filter })
+            .await
+            .map_err(|error| ErrorData::internal_error(ToolError::from(error).0, None))?;
+        let resources = page
+            .items
+            .iter()
+            .map(|article| {
+                Resource::new(
+                    format!("{RESOURCE_SCHEME}{}", article.slug),
+                    article.slug.clone(),
+                )
+                .with_title(article.title.clone())
+                .with_mime_type("text/markdown")
+            })
+            .collect();
+        let mut result = ListResourcesResult::with_all_items(resources);
+        let next = offset + RESOURCE_PAGE_SIZE;
+        result.next_cursor = (next < page.total).then(|| next.to_string());
+        Ok(result)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let template = ResourceTemplate::new(format!("{RESOURCE_SCHEME}{{slug}}"), "article")
+            .with_title("Article by slug")
+            .with_mime_type("text/markdown");
+        Ok(ListResourceTemplatesResult::with_all_items(vec![template]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        if principal_of(&context).is_none() {
+            return Err(ErrorData::invalid_request(
+                "request has no authenticated caller",
+                None,
+            ));
+        }
+        let slug = request
+            .uri
+            .strip_prefix(RESOURCE_SCHEME)
+            .and_then(|slug| Slug::parse(slug).ok())
+            .ok_or_else(|| {
+                ErrorData::resource_not_found(
+                    format!("unknown resource {:?}; use article://<slug>", request.uri),
+                    None,
+                )
+            })?;
+        let article = match store::ask(&self.store, store::GetArticle { slug }).await {
+            Ok(article) => article,
+            Err(StoreError::ArticleNotFound(slug)) => {
+                return Err(ErrorData::resource_not_found(
+                    format!("article {slug:?} not found"),
+                    None,
+                ));
+            }
+            Err(error) => return Err(ErrorData::internal_error(ToolError::from(error).0, None)),
+        };
+        let contents =
+            ResourceContents::text(article.content, request.uri).with_mime_type("text/markdown");
+        Ok(ReadResourceResult::new(vec![contents]).into())
     }
 }

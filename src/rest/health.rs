@@ -46,3 +46,21 @@ pub async fn public_article(
         })?;
     Ok(HttpResponse::Ok().json(PublicArticleView::from(article)))
 }
+
+/// OAuth 2.0 protected-resource metadata (RFC 9728) for `/mcp`, so clients that receive a 401
+/// learn that a bearer token in the `Authorization` header is expected.
+pub async fn resource_metadata(
+    state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
+) -> HttpResponse {
+    let base = crate::mcp::gate::public_base_url(&state, &request);
+    HttpResponse::Ok()
+        .insert_header(("access-control-allow-origin", "*"))
+        .json(serde_json::json!({
+            "resource": format!("{base}/mcp"),
+            "resource_name": "MCP Markdown Manager",
+            "authorization_servers": [],
+            "bearer_methods_supported": ["header"],
+            "scopes_supported": ["read-only", "write"],
+        }))
+}

@@ -18,6 +18,14 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
         .route("/metrics", web::get().to(crate::prometheus::render))
+        .route(
+            "/.well-known/oauth-protected-resource",
+            web::get().to(health::resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            web::get().to(health::resource_metadata),
+        )
         .service(
             web::scope("/api")
                 .route("/health", web::get().to(health::health))

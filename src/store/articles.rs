@@ -569,3 +569,16 @@ pub async fn delete_folder(pool: &PgPool, folder: &FolderPath) -> Result<u64, St
     }
     Ok(moved)
 }
+
+/// Returns how many articles sit directly in each folder.
+pub async fn folder_counts(pool: &PgPool) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query!(
+        r#"select folder, count(*) as "count!" from articles group by folder order by folder"#
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.folder, row.count))
+        .collect())
+}

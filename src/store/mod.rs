@@ -193,6 +193,8 @@ pool_message!(RestoreVersion {
 } -> Article,
     |pool, msg| articles::restore_version(
         &pool, &msg.slug, msg.version, msg.message, msg.expected_version, &msg.actor).await);
+pool_message!(FolderCounts {} -> Vec<(String, i64)>,
+    |pool, _msg| articles::folder_counts(&pool).await);
 pool_message!(ListFolders {} -> Vec<String>,
     |pool, _msg| articles::list_folders(&pool).await);
 pool_message!(RenameFolder { from: FolderPath, to: FolderPath, max_depth: usize } -> u64,

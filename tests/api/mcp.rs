@@ -101,10 +101,13 @@ async fn read_only_token_cannot_see_or_call_write_tools() {
     assert_eq!(
         names,
         [
+            "getFolderTree",
             "listArticles",
             "listFolders",
+            "listVersions",
             "multiSearchArticles",
             "readArticle",
+            "readVersion",
             "searchArticles"
         ]
     );
@@ -733,4 +736,236 @@ async fn both_endpoint_spellings_are_served() {
             .unwrap();
         assert_eq!(response.status(), 200, "{path}");
     }
+}
+
+#[actix_web::test]
+async fn protected_resource_metadata_is_served() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/mcp",
+    ] {
+        let response = app
+            .request(reqwest::Method::GET, path, None)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["resource"], format!("{}/mcp", app.address));
+        assert_eq!(body["bearer_methods_supported"], json!(["header"]));
+    }
+}
+
+#[actix_web::test]
+async fn versions_move_rename_and_tree_tools() {
+    let app = spawn_app().await;
+    let token = app.write_token().await;
+    let session = app.open_session(&token, None).await;
+    app.create_article(&token, "Plan", "v1", "work").await;
+    app.put_json("/api/articles/plan", &token, &json!({ "content": "v2" }))
+        .await;
+    app.create_article(&token, "Deep", "x", "work/sub").await;
+
+    let (_, versions) = app
+        .call_tool(
+            &token,
+            &session,
+            None,
+            "listVersions",
+            json!({ "filename": "plan.md" }),
+        )
+        .await;
+    let numbers: Vec<i64> = structured(&versions)["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, [2, 1]);
+    let (_, first) = app
+        .call_tool(
+            &token,
+            &session,
+            None,
+            "readVersion",
+            json!({ "filename": "plan", "version": 1 }),
+        )
+        .await;
+    assert_eq!(structured(&first)["content"], "v1");
+    let (_, restored) = app
+        .call_tool(
+            &token,
+            &session,
+            None,
+            "restoreVersion",
+            json!({ "filename": "plan", "version": 1, "expectedVersion": 2 }),
+        )
+        .await;
+    assert_eq!(structured(&restored)["content"], "v1");
+    assert_eq!(structured(&restored)["version"], 3);
+
+    let (_, moved) = app
+        .call_tool(
+            &token,
+            &session,
+            None,
+            "moveArticle",
+            json!({ "filename": "plan", "folder": "archive" }),
+        )
+        .await;
+    assert_eq!(structured(&moved)["folder"], "archive");
+    let (_, renamed) = app
+        .call_tool(
+            &token,
+            &session,
+            None,
+            "renameArticle",
+            json!({ "filename": "plan", "newSlug": "old-plan" }),
+        )
+        .await;
+    assert_eq!(structured(&renamed)["slug"], "old-plan");
+
+    let (_, tree) = app
+        .call_tool(&token, &session, None, "getFolderTree", json!({}))
+        .await;
+    let root = &structured(&tree)["root"];
+    assert_eq!(root["totalCount"], 2);
+    let work = root["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "work")
+        .unwrap();
+    assert_eq!(work["totalCount"], 1);
+    assert_eq!(work["children"][0]["path"], "work/sub");
+}
+
+#[actix_web::test]
+async fn edit_article_changes_one_part() {
+    let app = spawn_app().await;
+    let token = app.write_token().await;
+    let session = app.open_session(&token, None).await;
+    app.create_article(
+        &token,
+        "Guide",
+        "# Guide\n\n## Install\n\nold\n\n## Use\n\nrun\n",
+        "",
+    )
+    .await;
+
+    let (_, edited) = app
+        .call_tool(&token, &session, None, "editArticle", json!({
+            "filename": "guide", "operation": "replace_section", "heading": "Install", "text": "new", "expectedVersion": 1 }))
+        .await;
+    assert_eq!(
+        structured(&edited)["content"],
+        "# Guide\n\n## Install\n\nnew\n\n## Use\n\nrun\n"
+    );
+    assert_eq!(structured(&edited)["version"], 2);
+
+    let (_, stale) = app
+        .call_tool(
+            &token,
+            &session,
+            None,
+            "editArticle",
+            json!({
+            "filename": "guide", "operation": "append", "text": "more", "expectedVersion": 1 }),
+        )
+        .await;
+    assert_eq!(stale["result"]["isError"], true);
+    let (_, ambiguous) = app
+        .call_tool(
+            &token,
+            &session,
+            None,
+            "editArticle",
+            json!({
+            "filename": "guide", "operation": "find_replace", "find": "##", "replace": "###" }),
+        )
+        .await;
+    assert_eq!(ambiguous["result"]["isError"], true);
+    let (_, appended) = app
+        .call_tool(
+            &token,
+            &session,
+            None,
+            "editArticle",
+            json!({ "filename": "guide", "operation": "append", "text": "tail" }),
+        )
+        .await;
+    assert!(
+        structured(&appended)["content"]
+            .as_str()
+            .unwrap()
+            .ends_with("run\ntail")
+    );
+    let (_, missing_argument) = app
+        .call_tool(
+            &token,
+            &session,
+            None,
+            "editArticle",
+            json!({ "filename": "guide", "operation": "find_replace", "find": "tail" }),
+        )
+        .await;
+    assert_eq!(missing_argument["result"]["isError"], true);
+}
+
+#[actix_web::test]
+async fn articles_are_resources() {
+    let app = spawn_app().await;
+    let token = app.write_token().await;
+    let session = app.open_session(&token, None).await;
+    app.create_article(&token, "Resource One", "# One\nbody", "")
+        .await;
+
+    let (_, listed) = app
+        .mcp(McpRequest {
+            token: &token,
+            session: Some(&session),
+            forwarded_for: None,
+            method: "resources/list",
+            params: json!({}),
+        })
+        .await;
+    assert_eq!(
+        listed["result"]["resources"][0]["uri"],
+        "article://resource-one"
+    );
+    let (_, templates) = app
+        .mcp(McpRequest {
+            token: &token,
+            session: Some(&session),
+            forwarded_for: None,
+            method: "resources/templates/list",
+            params: json!({}),
+        })
+        .await;
+    assert_eq!(
+        templates["result"]["resourceTemplates"][0]["uriTemplate"],
+        "article://{slug}"
+    );
+    let (_, read) = app
+        .mcp(McpRequest {
+            token: &token,
+            session: Some(&session),
+            forwarded_for: None,
+            method: "resources/read",
+            params: json!({ "uri": "article://resource-one" }),
+        })
+        .await;
+    assert_eq!(read["result"]["contents"][0]["text"], "# One\nbody");
+    assert_eq!(read["result"]["contents"][0]["mimeType"], "text/markdown");
+    let (_, missing) = app
+        .mcp(McpRequest {
+            token: &token,
+            session: Some(&session),
+            forwarded_for: None,
+            method: "resources/read",
+            params: json!({ "uri": "article://ghost" }),
+        })
+        .await;
+    assert!(missing["error"]["code"].is_i64(), "{missing}");
 }

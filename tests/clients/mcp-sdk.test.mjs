@@ -12,8 +12,8 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 
 import { startTestEnvironment } from './harness.mjs';
 
-const READ_TOOL_NAMES = ['listArticles', 'listFolders', 'readArticle', 'searchArticles', 'multiSearchArticles'].sort();
-const WRITE_TOOL_NAMES = ['createArticle', 'deleteArticle', 'updateArticle'].sort();
+const READ_TOOL_NAMES = ['getFolderTree', 'listArticles', 'listFolders', 'listVersions', 'multiSearchArticles', 'readArticle', 'readVersion', 'searchArticles'].sort();
+const WRITE_TOOL_NAMES = ['createArticle', 'deleteArticle', 'editArticle', 'moveArticle', 'renameArticle', 'restoreVersion', 'updateArticle'].sort();
 const PROTOCOL_VERSION = '2025-11-25';
 
 let environment;
