@@ -12,8 +12,18 @@ export DATABASE_URL
 PATH="$(scripts/postgres.sh bin):$PATH"
 export PATH
 
+# Installs Debian packages the tests need; the machine may be fresh.
+install_packages() {
+  if [[ "$(id -u)" != "0" ]]; then
+    echo "test.sh: missing $*; install it with apt-get" >&2
+    exit 1
+  fi
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
 # Test databases are named test_<uuid>; remove those left by earlier, interrupted runs.
-psql "$DATABASE_URL" -tAc "select datname from pg_database where datname like 'test\_%' or datname like 'mcp\_client\_test\_%'" |
+psql "$DATABASE_URL" -tAc "select datname from pg_database where datname like 'test\_%' or datname like 'mcp\_client\_test\_%' or datname like 'deploy\_test\_%' or datname like 'restore\_drill\_%'" |
   while read -r name; do
     [[ -n "$name" ]] && psql "$DATABASE_URL" -qc "drop database if exists \"$name\" with (force)" >/dev/null
   done
@@ -26,3 +36,13 @@ cargo test --all-targets
 
 echo "==> MCP client, Inspector and import tests"
 MDM_BINARY="$ROOT/target/debug/mcp-markdown-manager" bash tests/clients/run.sh
+
+echo "==> Backup and restore drill"
+bash tests/deploy/restore_drill.sh target/debug/mcp-markdown-manager
+
+echo "==> Release binary run as the container runs it"
+if ! command -v bwrap >/dev/null; then
+  install_packages bubblewrap
+fi
+cargo build --release --locked --quiet
+bash tests/deploy/container_like.sh target/release/mcp-markdown-manager

@@ -12,7 +12,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -320,6 +320,11 @@ impl<R: Requirement + 'static> FromRequest for Authenticated<R> {
                     decision,
                 });
             }
+            request
+                .extensions_mut()
+                .insert(crate::http_middleware::RequestPrincipal(
+                    principal.name().to_owned(),
+                ));
             Ok(Self {
                 principal,
                 requirement: PhantomData,

@@ -9,7 +9,13 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 
+use actix_web::HttpMessage;
+
 use crate::error::ErrorCode;
+
+/// Name of the authenticated principal, recorded by the authentication layers for the request log.
+#[derive(Debug, Clone)]
+pub struct RequestPrincipal(pub String);
 use crate::security::client_ip;
 use crate::security::{Level, SecurityEvent};
 use crate::startup::AppState;
@@ -100,7 +106,22 @@ pub async fn record_metrics(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    let status = response.status().as_u16().to_string();
+    let status_code = response.status().as_u16();
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let token = response
+        .request()
+        .extensions()
+        .get::<RequestPrincipal>()
+        .map(|principal| principal.0.clone());
+    let request_id = crate::telemetry::current_request_id();
+    // One line per request: the route template (never the raw path, which may carry slugs),
+    // status, duration, request id and token name (never the token).
+    if route == "/health" && status_code == 200 {
+        tracing::debug!(target: "http", %method, %route, status = status_code, duration_ms, request_id, token, "request");
+    } else {
+        tracing::info!(target: "http", %method, %route, status = status_code, duration_ms, request_id, token, "request");
+    }
+    let status = status_code.to_string();
     metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)

@@ -24,7 +24,12 @@ pub fn init(format: LogFormat) {
         .with_writer(std::io::stderr);
     // A second call (tests start several apps in one process) keeps the first subscriber.
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
 }

@@ -245,6 +245,11 @@ pub async fn admit(state: &AppState, request: &HttpRequest) -> Result<Admitted, 
             None,
         ));
     };
+    request
+        .extensions_mut()
+        .insert(crate::http_middleware::RequestPrincipal(
+            principal.name().to_owned(),
+        ));
     Ok(Admitted {
         token_name: principal.name().to_owned(),
         principal,
