@@ -9,6 +9,7 @@ pub mod error;
 pub mod export;
 pub mod http_middleware;
 pub mod import;
+pub mod local_api;
 pub mod mcp;
 pub mod prometheus;
 pub mod rest;

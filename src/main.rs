@@ -61,6 +61,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// List or revoke the MCP sessions of the server running on 127.0.0.1:$PORT (uses AUTH_TOKEN).
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
     /// Manage access tokens.
     Token {
         #[command(subcommand)]
@@ -73,6 +78,24 @@ enum AuditCommand {
     /// Verify the hash chain of an audit file; reports the first edited or removed line.
     /// The key is SECURITY_AUDIT_HMAC_KEY, or derived from AUTH_TOKEN as the server does.
     Verify { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum SessionsCommand {
+    /// Print active sessions: id, token, IP, age, idle time and request count.
+    List,
+    /// Revoke one session by id, every session of a token, or all sessions.
+    Revoke {
+        /// Session id from `sessions list`.
+        #[arg(long, conflicts_with_all = ["token_id", "all"])]
+        id: Option<String>,
+        /// Revoke every session of this access token.
+        #[arg(long, conflicts_with = "all")]
+        token_id: Option<i64>,
+        /// Revoke every session.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -106,6 +129,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(),
         Command::Healthcheck => healthcheck(),
+        Command::Sessions { command } => run_sessions_command(command),
         Command::Audit {
             command: AuditCommand::Verify { file },
         } => verify_audit(&file),
@@ -142,6 +166,61 @@ fn healthcheck() -> anyhow::Result<()> {
             reply.lines().next().unwrap_or("no reply")
         )
     }
+}
+
+fn admin_token() -> anyhow::Result<String> {
+    let config = Config::from_env()?;
+    Ok(config.auth_token.expose().to_owned())
+}
+
+fn run_sessions_command(command: SessionsCommand) -> anyhow::Result<()> {
+    use mcp_markdown_manager::local_api::call;
+    let token = admin_token()?;
+    let (method, path) = match &command {
+        SessionsCommand::List => ("GET", "/api/security/sessions".to_owned()),
+        SessionsCommand::Revoke { id: Some(id), .. } => {
+            ("DELETE", format!("/api/security/sessions/{id}"))
+        }
+        SessionsCommand::Revoke {
+            token_id: Some(token_id),
+            ..
+        } => (
+            "DELETE",
+            format!("/api/security/sessions?tokenId={token_id}"),
+        ),
+        SessionsCommand::Revoke { all: true, .. } => {
+            ("DELETE", "/api/security/sessions".to_owned())
+        }
+        SessionsCommand::Revoke { .. } => {
+            anyhow::bail!("say which sessions: --id ID, --token-id N or --all")
+        }
+    };
+    let reply = call(method, &path, Some(&token)).map_err(|e| {
+        anyhow::anyhow!(
+            "failed to reach the server on 127.0.0.1 (is it running, and is PORT right?): {e}"
+        )
+    })?;
+    if reply.status != 200 {
+        anyhow::bail!("the server answered {}: {}", reply.status, reply.body);
+    }
+    let value: serde_json::Value = serde_json::from_str(&reply.body)?;
+    match command {
+        SessionsCommand::List => {
+            for session in value.as_array().into_iter().flatten() {
+                println!(
+                    "{}\t{}\t{}\tage {}s\tidle {}s\t{} requests",
+                    session["id"].as_str().unwrap_or("?"),
+                    session["tokenName"].as_str().unwrap_or("?"),
+                    session["ip"].as_str().unwrap_or("?"),
+                    session["ageSeconds"],
+                    session["idleSeconds"],
+                    session["requests"],
+                );
+            }
+        }
+        SessionsCommand::Revoke { .. } => println!("revoked {} sessions", value["revoked"]),
+    }
+    Ok(())
 }
 
 fn verify_audit(file: &std::path::Path) -> anyhow::Result<()> {
@@ -228,7 +307,9 @@ async fn run_command(command: Command) -> anyhow::Result<()> {
             let written = mcp_markdown_manager::export::export_dir(&pool, &dir).await?;
             println!("exported {written} articles to {}", dir.display());
         }
-        Command::Healthcheck | Command::Audit { .. } => unreachable!("handled without a database"),
+        Command::Healthcheck | Command::Audit { .. } | Command::Sessions { .. } => {
+            unreachable!("handled without a database")
+        }
     }
     pool.close().await;
     Ok(())
@@ -293,6 +374,24 @@ async fn run_token_command(pool: &sqlx::PgPool, command: TokenCommand) -> anyhow
         TokenCommand::Revoke { id } => {
             let record = tokens::revoke(pool, id).await?;
             println!("revoked token {} ({})", record.id, record.name);
+            // A running server caches tokens briefly and holds the token's sessions; telling it
+            // makes the revocation immediate there too.
+            let notified = admin_token().ok().and_then(|admin| {
+                mcp_markdown_manager::local_api::call(
+                    "DELETE",
+                    &format!("/api/access-tokens/{id}"),
+                    Some(&admin),
+                )
+                .ok()
+            });
+            match notified {
+                Some(reply) if reply.status == 200 => {
+                    println!("the running server dropped the token and its sessions")
+                }
+                _ => eprintln!(
+                    "note: no running server on 127.0.0.1 was told; one that is running stops accepting the token within 30 s"
+                ),
+            }
         }
     }
     Ok(())
