@@ -128,3 +128,66 @@ pub async fn record_metrics(
         .record(started.elapsed().as_secs_f64());
     Ok(response)
 }
+
+/// CORS for the REST API, only for origins listed in `CORS_ORIGINS` (none by default). The
+/// preflight is answered before authentication; other origins get no CORS headers, so browsers
+/// keep their responses from scripts.
+pub async fn cors(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let origin = request
+        .headers()
+        .get(actix_web::http::header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let allowed = match (&origin, request.app_data::<web::Data<AppState>>()) {
+        (Some(origin), Some(state)) => state
+            .config
+            .security
+            .cors_origins
+            .iter()
+            .any(|o| o == origin),
+        _ => false,
+    };
+    let is_api = request.path().contains("/api/");
+    if !(allowed && is_api) {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    }
+    let origin = origin.unwrap_or_default();
+    if request.method() == actix_web::http::Method::OPTIONS {
+        let response = actix_web::HttpResponse::NoContent()
+            .insert_header(("access-control-allow-origin", origin))
+            .insert_header((
+                "access-control-allow-methods",
+                "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+            ))
+            .insert_header((
+                "access-control-allow-headers",
+                "authorization, content-type, if-match, x-csrf-token",
+            ))
+            .insert_header(("access-control-max-age", "600"))
+            .insert_header(("vary", "Origin"))
+            .finish();
+        return Ok(request.into_response(response));
+    }
+    let mut response = next.call(request).await?.map_into_boxed_body();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&origin) {
+        headers.insert(
+            HeaderName::from_static("access-control-allow-origin"),
+            value,
+        );
+    }
+    headers.insert(
+        HeaderName::from_static("vary"),
+        HeaderValue::from_static("Origin"),
+    );
+    headers.insert(
+        HeaderName::from_static("access-control-expose-headers"),
+        HeaderValue::from_static(
+            "ETag, X-Total-Count, Link, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id",
+        ),
+    );
+    Ok(response)
+}

@@ -166,6 +166,7 @@ impl Application {
             let base_path = state.config.base_path.clone();
             let mcp_routes = state.config.mcp.enabled;
             App::new()
+                .wrap(from_fn(http_middleware::cors))
                 .wrap(from_fn(http_middleware::security_headers))
                 .wrap(from_fn(http_middleware::audit_rejections))
                 .wrap(from_fn(http_middleware::record_metrics))

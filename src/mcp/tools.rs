@@ -94,6 +94,7 @@ pub struct ToolError(String);
 
 impl From<ValidationError> for ToolError {
     fn from(error: ValidationError) -> Self {
+        metrics::counter!("mcp_validation_failures_total", "code" => error.code()).increment(1);
         Self(error.to_string())
     }
 }

@@ -361,3 +361,47 @@ async fn security_endpoints_are_admin_only_and_filter() {
         400
     );
 }
+
+#[actix_web::test]
+async fn rest_cors_only_for_configured_origins() {
+    let app = spawn_app_with(&[("CORS_ORIGINS", "https://tools.example")]).await;
+    let preflight = app
+        .request(reqwest::Method::OPTIONS, "/api/articles", None)
+        .header("origin", "https://tools.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        preflight.status(),
+        204,
+        "the preflight must not need authentication"
+    );
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://tools.example"
+    );
+    let token = app.write_token().await;
+    let allowed = app
+        .request(reqwest::Method::GET, "/api/articles", Some(&token))
+        .header("origin", "https://tools.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://tools.example"
+    );
+    let foreign = app
+        .request(reqwest::Method::GET, "/api/articles", Some(&token))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
