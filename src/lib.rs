@@ -2,6 +2,7 @@
 //! REST and a browser UI from PostgreSQL.
 
 pub mod auth;
+pub mod changes;
 pub mod config;
 pub mod domain;
 pub mod edit;

@@ -32,6 +32,8 @@ pub struct AppState {
     pub web_sessions: Addr<WebSessions>,
     pub audit: Audit,
     pub mcp_sessions: Arc<LocalSessionManager>,
+    /// Article writes, for MCP resource notifications.
+    pub changes: tokio::sync::broadcast::Sender<crate::changes::ArticleChange>,
     /// Sessions of the legacy HTTP+SSE transport (`/sse`).
     pub legacy_sessions: Arc<mcp::legacy_sse::LegacySessions>,
     /// Runtime switch of the MCP endpoint (the admin API turns it off and on).
@@ -150,6 +152,7 @@ impl Application {
             mcp_enabled: AtomicBool::new(config.mcp.enabled),
             admin_token: RwLock::new(config.auth_token.clone()),
             shutdown: CancellationToken::new(),
+            changes: crate::changes::channel(),
             config: config.clone(),
         });
 

@@ -39,22 +39,12 @@ pub fn scope(
         InitError = (),
     >,
 > {
-    let store = state.store.clone();
-    let limits = state.config.limits;
-    let multi_search_limit = state.config.mcp.multi_search_limit;
-    let audit = state.audit.clone();
-    let action = state.config.security.suspicious_input_action;
+    let factory_state = state.clone();
     let mcp = &state.config.mcp;
     let session_store = Arc::new(session_store::PgSessionStore::new(state.store.clone()));
     StreamableHttpService::builder()
         .service_factory(Arc::new(move || {
-            Ok(ArticleTools::new(
-                store.clone(),
-                limits,
-                multi_search_limit,
-                audit.clone(),
-                action,
-            ))
+            Ok(ArticleTools::for_state(&factory_state))
         }))
         .session_manager(state.mcp_sessions.clone())
         .session_store(session_store)

@@ -21,6 +21,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Principal, Read, Requirement, Write};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use crate::changes::ArticleChange;
 use crate::config::{InputLimits, SuspiciousInputAction};
 use crate::domain::{
     Content, FolderFilter, FolderPath, SearchQuery, Slug, Title, ValidationError, VersionMessage,
@@ -418,6 +422,9 @@ pub struct ArticleTools {
     multi_search_limit: usize,
     audit: Audit,
     suspicious_input_action: SuspiciousInputAction,
+    changes: tokio::sync::broadcast::Sender<ArticleChange>,
+    /// Resource URIs this session subscribed to.
+    subscriptions: Arc<Mutex<HashSet<String>>>,
     tool_router: ToolRouter<Self>,
 }
 
@@ -433,6 +440,7 @@ impl ArticleTools {
         multi_search_limit: usize,
         audit: Audit,
         suspicious_input_action: SuspiciousInputAction,
+        changes: tokio::sync::broadcast::Sender<ArticleChange>,
     ) -> Self {
         Self {
             store,
@@ -440,6 +448,8 @@ impl ArticleTools {
             multi_search_limit,
             audit,
             suspicious_input_action,
+            changes,
+            subscriptions: Arc::new(Mutex::new(HashSet::new())),
             tool_router: Self::tool_router(),
         }
     }
@@ -452,6 +462,7 @@ impl ArticleTools {
             state.config.mcp.multi_search_limit,
             state.audit.clone(),
             state.config.security.suspicious_input_action,
+            state.changes.clone(),
         )
     }
 
@@ -473,6 +484,10 @@ impl ArticleTools {
     }
 
     fn article_event<R>(&self, caller: &Caller<R>, event: &'static str, slug: &str) {
+        if let Some(change) = ArticleChange::from_event(event, slug) {
+            // Nobody listening is fine.
+            let _ = self.changes.send(change);
+        }
         self.audit.emit(
             SecurityEvent::new(event, Level::Info)
                 .ip(caller.ip)
@@ -990,6 +1005,8 @@ impl ServerHandler for ArticleTools {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_resources()
+                .enable_resources_subscribe()
+                .enable_resources_list_changed()
                 .build(),
         )
         .with_server_info(Implementation::new(
@@ -1100,6 +1117,81 @@ impl ServerHandler for ArticleTools {
         let next = offset + RESOURCE_PAGE_SIZE;
         result.next_cursor = (next < page.total).then(|| next.to_string());
         Ok(result)
+    }
+
+    async fn subscribe(
+        &self,
+        request: rmcp::model::SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        if principal_of(&context).is_none() {
+            return Err(ErrorData::invalid_request(
+                "request has no authenticated caller",
+                None,
+            ));
+        }
+        if !request.uri.starts_with(RESOURCE_SCHEME) {
+            return Err(ErrorData::resource_not_found(
+                format!("unknown resource {:?}; use article://<slug>", request.uri),
+                None,
+            ));
+        }
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(request.uri);
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: rmcp::model::UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&request.uri);
+        Ok(())
+    }
+
+    /// Starts forwarding article changes to this session once it is initialized.
+    async fn on_initialized(&self, context: rmcp::service::NotificationContext<RoleServer>) {
+        let mut changes = self.changes.subscribe();
+        let subscriptions = self.subscriptions.clone();
+        let peer = context.peer;
+        tokio::spawn(async move {
+            loop {
+                let change = match changes.recv().await {
+                    Ok(change) => change,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let (slug, list_changed) = match &change {
+                    ArticleChange::Created(slug) | ArticleChange::Deleted(slug) => (slug, true),
+                    ArticleChange::Updated(slug) => (slug, false),
+                };
+                let uri = format!("{RESOURCE_SCHEME}{slug}");
+                let subscribed = subscriptions
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .contains(&uri);
+                // A failed send means the session is gone, so the task ends.
+                if subscribed
+                    && peer
+                        .notify_resource_updated(
+                            rmcp::model::ResourceUpdatedNotificationParam::new(uri),
+                        )
+                        .await
+                        .is_err()
+                {
+                    return;
+                }
+                if list_changed && peer.notify_resource_list_changed().await.is_err() {
+                    return;
+                }
+            }
+        });
     }
 
     async fn list_resource_templates(

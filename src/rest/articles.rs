@@ -117,6 +117,10 @@ fn article_event(
     event: &'static str,
     slug: &str,
 ) {
+    if let Some(change) = crate::changes::ArticleChange::from_event(event, slug) {
+        // Nobody listening is fine.
+        let _ = state.changes.send(change);
+    }
     state.audit.emit(
         SecurityEvent::new(event, Level::Info)
             .ip(state.client_ip(request))

@@ -969,3 +969,55 @@ async fn articles_are_resources() {
         .await;
     assert!(missing["error"]["code"].is_i64(), "{missing}");
 }
+
+#[actix_web::test]
+async fn subscribed_sessions_hear_about_changes() {
+    let app = spawn_app().await;
+    let token = app.write_token().await;
+    app.create_article(&token, "Watched", "v1", "").await;
+    let mut stream = app
+        .request(reqwest::Method::GET, "/sse", Some(&token))
+        .send()
+        .await
+        .unwrap();
+    let mut buffer = String::new();
+    let (_, endpoint) = next_event(&mut stream, &mut buffer, |event, _| event == "endpoint").await;
+    let post = |body: Value| {
+        app.request(reqwest::Method::POST, &endpoint, Some(&token))
+            .json(&body)
+            .send()
+    };
+    post(json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": { "name": "watcher", "version": "1" } } }))
+    .await
+    .unwrap();
+    let (_, init) = next_event(&mut stream, &mut buffer, |_, data| {
+        data.contains("\"id\":1")
+    })
+    .await;
+    assert!(init.contains("\"subscribe\":true"), "{init}");
+    post(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }))
+        .await
+        .unwrap();
+    post(json!({ "jsonrpc": "2.0", "id": 2, "method": "resources/subscribe", "params": { "uri": "article://watched" } }))
+        .await
+        .unwrap();
+    next_event(&mut stream, &mut buffer, |_, data| {
+        data.contains("\"id\":2")
+    })
+    .await;
+
+    app.put_json("/api/articles/watched", &token, &json!({ "content": "v2" }))
+        .await;
+    let (_, updated) = next_event(&mut stream, &mut buffer, |_, data| {
+        data.contains("notifications/resources/updated")
+    })
+    .await;
+    assert!(updated.contains("article://watched"), "{updated}");
+
+    app.create_article(&token, "New One", "x", "").await;
+    next_event(&mut stream, &mut buffer, |_, data| {
+        data.contains("notifications/resources/list_changed")
+    })
+    .await;
+}
