@@ -594,6 +594,7 @@ impl ArticleTools {
     async fn multi_search_articles(
         &self,
         caller: Caller<Read>,
+        context: RequestContext<RoleServer>,
         Parameters(args): Parameters<MultiSearchArticlesArgs>,
     ) -> Result<Json<SearchResults>, ToolError> {
         if args.titles.is_empty() || args.titles.len() > self.multi_search_limit {
@@ -614,11 +615,24 @@ impl ArticleTools {
         }
         let mut seen = std::collections::HashSet::new();
         let mut articles = Vec::new();
-        for query in queries {
+        let total = queries.len();
+        let progress_token = context.meta.get_progress_token();
+        for (index, query) in queries.into_iter().enumerate() {
+            // The client may cancel a long multi-search between queries.
+            if context.ct.is_cancelled() {
+                return Err(ToolError("the request was cancelled".to_owned()));
+            }
             for article in self.title_search(query, folder.clone()).await? {
                 if seen.insert(article.slug.clone()) {
                     articles.push(article);
                 }
+            }
+            if let Some(token) = &progress_token {
+                let progress =
+                    rmcp::model::ProgressNotificationParam::new(token.clone(), (index + 1) as f64)
+                        .with_total(total as f64);
+                // Progress is advisory: a client that went away does not fail the search.
+                let _ = context.peer.notify_progress(progress).await;
             }
         }
         Ok(Json(SearchResults { articles }))

@@ -1021,3 +1021,38 @@ async fn subscribed_sessions_hear_about_changes() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn multi_search_reports_progress() {
+    let app = spawn_app().await;
+    let token = app.write_token().await;
+    let session = app.open_session(&token, None).await;
+    app.create_article(&token, "Alpha", "x", "").await;
+    let response = app
+        .mcp_builder(&token, Some(&session), None)
+        .json(
+            &json!({ "jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {
+            "_meta": { "progressToken": "p1" },
+            "name": "multiSearchArticles",
+            "arguments": { "titles": ["alpha", "beta", "gamma"] } } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let text = response.text().await.unwrap();
+    let progress: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("notifications/progress"))
+        .collect();
+    assert_eq!(progress.len(), 3, "{text}");
+    assert!(
+        progress[2].contains("\"progress\":3") && progress[2].contains("\"total\":3"),
+        "{}",
+        progress[2]
+    );
+    let reply = parse_rpc_body(&text);
+    assert_eq!(
+        reply["result"]["structuredContent"]["articles"][0]["slug"],
+        "alpha"
+    );
+}
