@@ -405,3 +405,38 @@ async fn rest_cors_only_for_configured_origins() {
             .is_none()
     );
 }
+
+#[actix_web::test]
+async fn hsts_only_over_https_from_a_trusted_proxy() {
+    let app = spawn_app_with(&[("TRUSTED_PROXIES", "127.0.0.1/32")]).await;
+    let proxied = app
+        .request(reqwest::Method::GET, "/health", None)
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        proxied.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    let plain = app
+        .request(reqwest::Method::GET, "/health", None)
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get("strict-transport-security").is_none());
+
+    let untrusted = spawn_app().await;
+    let spoofed = untrusted
+        .request(reqwest::Method::GET, "/health", None)
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        spoofed.headers().get("strict-transport-security").is_none(),
+        "an untrusted peer chose HTTPS"
+    );
+}

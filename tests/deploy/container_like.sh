@@ -44,8 +44,11 @@ if [[ "$(id -u)" == "0" ]]; then
 fi
 
 # The root filesystem is read-only; only the bound directory is writable, mounted at /tmp.
+# The admin token comes from a file, as Docker secrets provide it, so SIGHUP can rotate it.
+echo "$ADMIN" > "$APP_TMP/auth_token"
+chmod 644 "$APP_TMP/auth_token"
 "${RUN_AS[@]}" env -i PATH=/usr/bin:/bin \
-  DATABASE_URL="$DB_URL" AUTH_TOKEN="$ADMIN" PORT="$PORT" BIND_ADDRESS=127.0.0.1 \
+  DATABASE_URL="$DB_URL" AUTH_TOKEN_FILE=/tmp/auth_token PORT="$PORT" BIND_ADDRESS=127.0.0.1 \
   LOG_FORMAT=json SECURITY_AUDIT_FILE=true SECURITY_AUDIT_FILE_PATH=/tmp/security-audit.log \
   RATE_LIMIT_REST_PER_WINDOW=100000 \
   bwrap --ro-bind / / --bind "$APP_TMP" /tmp --proc /proc --dev /dev --die-with-parent \
@@ -63,6 +66,16 @@ curl -fsS "$BASE/health" >/dev/null || fail "the server did not become healthy"
 TOKEN="$(curl -fsS -X POST "$BASE/api/access-tokens" -H "Authorization: Bearer $ADMIN" \
   -H 'Content-Type: application/json' -d '{"name":"deploy-test","scope":"write"}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+# SIGHUP re-reads AUTH_TOKEN_FILE: the old admin token stops working at once.
+NEW_ADMIN="$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
+echo "$NEW_ADMIN" > "$APP_TMP/auth_token"
+pkill -HUP -f "^$BINARY serve" || fail "the server process was not found"
+sleep 0.5
+old_status="$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/access-tokens" -H "Authorization: Bearer $ADMIN")"
+new_status="$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/access-tokens" -H "Authorization: Bearer $NEW_ADMIN")"
+[[ "$old_status" == 401 ]] || fail "the old admin token still works after SIGHUP ($old_status)"
+[[ "$new_status" == 200 ]] || fail "the rotated admin token does not work ($new_status)"
+
 # A failed authentication must reach the audit file.
 curl -s -o /dev/null "$BASE/api/articles" -H "Authorization: Bearer wrong"
 
