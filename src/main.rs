@@ -351,13 +351,7 @@ async fn run_token_command(pool: &sqlx::PgPool, command: TokenCommand) -> anyhow
         }
         TokenCommand::List => {
             for record in tokens::list(pool).await? {
-                let status = if record.revoked_at.is_some() {
-                    "revoked"
-                } else if record.is_active(Utc::now()) {
-                    "active"
-                } else {
-                    "expired"
-                };
+                let status = record.status();
                 println!(
                     "{}\t{}\t{}\t{}…\t{}\tlast used {}",
                     record.id,

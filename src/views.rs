@@ -194,13 +194,7 @@ pub struct TokenView {
 
 impl From<TokenRecord> for TokenView {
     fn from(record: TokenRecord) -> Self {
-        let status = if record.revoked_at.is_some() {
-            "revoked"
-        } else if record.is_active(Utc::now()) {
-            "active"
-        } else {
-            "expired"
-        };
+        let status = record.status();
         Self {
             id: record.id,
             name: record.name,

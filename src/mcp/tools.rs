@@ -483,6 +483,28 @@ impl ArticleTools {
         .map_err(ToolError)
     }
 
+    /// Applies a partial update, records it, and returns the article.
+    async fn update(
+        &self,
+        caller: &Caller<Write>,
+        slug: Slug,
+        changes: ArticleChanges,
+        expected_version: Option<i32>,
+    ) -> Result<Json<ArticleView>, ToolError> {
+        let updated = store::ask(
+            &self.store,
+            store::UpdateArticle {
+                slug,
+                changes,
+                expected_version,
+                actor: caller.actor(),
+            },
+        )
+        .await?;
+        self.article_event(caller, "article_updated", &updated.slug);
+        Ok(Json(updated.into()))
+    }
+
     fn article_event<R>(&self, caller: &Caller<R>, event: &'static str, slug: &str) {
         if let Some(change) = ArticleChange::from_event(event, slug) {
             // Nobody listening is fine.
@@ -744,18 +766,8 @@ impl ArticleTools {
         let title = changes.title.as_ref().map_or("", |t| t.as_ref());
         let content = changes.content.as_ref().map_or("", |c| c.as_ref());
         self.inspect(&caller, &[("title", title), ("content", content)])?;
-        let updated = store::ask(
-            &self.store,
-            store::UpdateArticle {
-                slug,
-                changes,
-                expected_version: args.expected_version,
-                actor: caller.actor(),
-            },
-        )
-        .await?;
-        self.article_event(&caller, "article_updated", &updated.slug);
-        Ok(Json(updated.into()))
+        self.update(&caller, slug, changes, args.expected_version)
+            .await
     }
 
     /// Delete an article and its version history.
@@ -885,18 +897,8 @@ impl ArticleTools {
             folder: Some(FolderPath::parse(&args.folder, &self.limits)?),
             ..ArticleChanges::default()
         };
-        let moved = store::ask(
-            &self.store,
-            store::UpdateArticle {
-                slug,
-                changes,
-                expected_version: args.expected_version,
-                actor: caller.actor(),
-            },
-        )
-        .await?;
-        self.article_event(&caller, "article_updated", &moved.slug);
-        Ok(Json(moved.into()))
+        self.update(&caller, slug, changes, args.expected_version)
+            .await
     }
 
     /// Give an article a new slug (its identifier and filename); the title does not change.
@@ -989,18 +991,8 @@ impl ArticleTools {
             ..ArticleChanges::default()
         };
         // The version read above guards the write, so an edit made in between is not lost.
-        let updated = store::ask(
-            &self.store,
-            store::UpdateArticle {
-                slug,
-                changes,
-                expected_version: Some(current.version),
-                actor: caller.actor(),
-            },
-        )
-        .await?;
-        self.article_event(&caller, "article_updated", &updated.slug);
-        Ok(Json(updated.into()))
+        self.update(&caller, slug, changes, Some(current.version))
+            .await
     }
 }
 

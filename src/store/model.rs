@@ -110,4 +110,15 @@ impl TokenRecord {
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|expires| expires > now)
     }
+
+    /// Returns `active`, `revoked` or `expired`.
+    pub fn status(&self) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.is_active(Utc::now()) {
+            "active"
+        } else {
+            "expired"
+        }
+    }
 }
