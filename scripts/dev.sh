@@ -20,5 +20,8 @@ if [[ -z "${AUTH_TOKEN:-}" ]]; then
   echo "dev.sh: admin token (AUTH_TOKEN) is in .local/auth-token" >&2
 fi
 
+# The UI is embedded into the release binary, so it is built first.
+[[ -f web/dist/index.html ]] || scripts/build-web.sh
+
 export SQLX_OFFLINE=true
 exec cargo run --release --quiet -- serve

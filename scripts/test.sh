@@ -23,7 +23,7 @@ install_packages() {
 }
 
 # Test databases are named test_<uuid>; remove those left by earlier, interrupted runs.
-psql "$DATABASE_URL" -tAc "select datname from pg_database where datname like 'test\_%' or datname like 'mcp\_client\_test\_%' or datname like 'deploy\_test\_%' or datname like 'restore\_drill\_%'" |
+psql "$DATABASE_URL" -tAc "select datname from pg_database where datname like 'test\_%' or datname like 'mcp\_client\_test\_%' or datname like 'deploy\_test\_%' or datname like 'restore\_drill\_%' or datname like 'e2e\_%' or datname like 'openapi\_%'" |
   while read -r name; do
     [[ -n "$name" ]] && psql "$DATABASE_URL" -qc "drop database if exists \"$name\" with (force)" >/dev/null
   done
@@ -31,11 +31,21 @@ psql "$DATABASE_URL" -tAc "select datname from pg_database where datname like 't
 # Queries are checked against the committed .sqlx cache, so the build needs no database.
 export SQLX_OFFLINE=true
 
+echo "==> Web UI build and unit tests"
+scripts/build-web.sh
+(cd web && npm test --silent)
+
 echo "==> Rust unit and API tests"
 cargo test --all-targets
 
 echo "==> MCP client, Inspector and import tests"
 MDM_BINARY="$ROOT/target/debug/mcp-markdown-manager" bash tests/clients/run.sh
+
+echo "==> Browser tests in Chromium"
+if [[ ! -x /usr/bin/chromium ]]; then
+  install_packages chromium
+fi
+MDM_BINARY="$ROOT/target/debug/mcp-markdown-manager" bash tests/e2e/run.sh
 
 echo "==> Backup and restore drill"
 bash tests/deploy/restore_drill.sh target/debug/mcp-markdown-manager

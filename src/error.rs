@@ -19,6 +19,8 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("authentication required: send `Authorization: Bearer <token>`")]
     Unauthorized,
+    #[error("sign-in failed: the token is invalid, revoked or expired")]
+    InvalidCredentials,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -82,7 +84,7 @@ impl ApiError {
         match self {
             Self::Validation(error) => error.code(),
             Self::BadRequest { code, .. } => code,
-            Self::Unauthorized => "unauthorized",
+            Self::Unauthorized | Self::InvalidCredentials => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
@@ -107,7 +109,7 @@ impl ResponseError for ApiError {
             Self::Validation(error) if error.is_too_large() => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,

@@ -97,6 +97,7 @@ pub async fn login(
         .await
         .map_err(|error| match error {
             AuthError::Missing => ApiError::bad_request("invalid_body", "token must not be empty"),
+            AuthError::Invalid => ApiError::InvalidCredentials,
             other => other.into(),
         })?;
     let credential = match &principal {
