@@ -41,6 +41,9 @@ cargo test --all-targets
 echo "==> MCP client, Inspector and import tests"
 MDM_BINARY="$ROOT/target/debug/mcp-markdown-manager" bash tests/clients/run.sh
 
+echo "==> OpenAPI document: routes and schemathesis"
+MDM_BINARY="$ROOT/target/debug/mcp-markdown-manager" bash tests/openapi/run.sh
+
 echo "==> Browser tests in Chromium"
 if [[ ! -x /usr/bin/chromium ]]; then
   install_packages chromium

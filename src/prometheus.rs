@@ -42,13 +42,14 @@ pub async fn render(
     handle: web::Data<Option<PrometheusHandle>>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    let ip = state.client_ip(&request);
+    crate::auth::check_lockout(&state, ip).await?;
     let token = bearer_token(&request).unwrap_or("");
     let metrics_token = state.config.security.metrics_token.as_ref();
     let allowed = state.is_admin_token(token)
         || metrics_token
             .is_some_and(|secret| constant_time_eq(token.as_bytes(), secret.expose().as_bytes()));
     if !allowed {
-        let ip = state.client_ip(&request);
         crate::auth::record_failure(
             &state,
             ip,

@@ -182,6 +182,9 @@ impl Application {
                         .limit(state.config.limits.max_content_length + 64 * 1024)
                         .error_handler(json_error_handler),
                 )
+                .app_data(web::PayloadConfig::new(
+                    state.config.limits.max_content_length + 64 * 1024,
+                ))
                 .app_data(web::QueryConfig::default().error_handler(query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(path_error_handler))
                 .service(

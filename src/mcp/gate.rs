@@ -47,13 +47,39 @@ pub fn public_base_url(state: &AppState, request: &HttpRequest) -> String {
     if let Some(url) = &state.config.public_base_url {
         return url.clone();
     }
-    let info = request.connection_info();
-    format!(
-        "{}://{}{}",
-        info.scheme(),
-        info.host(),
-        state.config.base_path
-    )
+    // Forwarded host and scheme are believed only from trusted proxies; otherwise the Host
+    // header of the request is used, restricted to characters a host name can contain.
+    let trusted = request.peer_addr().is_some_and(|peer| {
+        let ip = peer.ip();
+        state
+            .config
+            .security
+            .trusted_proxies
+            .iter()
+            .any(|network| network.contains(&ip))
+    });
+    let (scheme, host) = if trusted {
+        let info = request.connection_info();
+        (info.scheme().to_owned(), info.host().to_owned())
+    } else {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("localhost");
+        ("http".to_owned(), host.to_owned())
+    };
+    let host_is_clean = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    let host = if host_is_clean {
+        host
+    } else {
+        "localhost".to_owned()
+    };
+    let scheme = if scheme == "https" { "https" } else { "http" };
+    format!("{scheme}://{host}{}", state.config.base_path)
 }
 
 fn unauthorized(state: &AppState, request: &HttpRequest) -> HttpResponse {

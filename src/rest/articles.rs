@@ -68,8 +68,9 @@ pub async fn list(
 
     let mut response = HttpResponse::Ok();
     response.insert_header(("X-Total-Count", page.total.to_string()));
-    if offset + limit < page.total {
-        let link = next_page_link(&request, offset + limit, limit);
+    let next_offset = offset.saturating_add(limit);
+    if next_offset < page.total {
+        let link = next_page_link(&request, next_offset, limit);
         response.insert_header((header::LINK, link));
     }
     let body: Vec<ArticleMetadataView> = page.items.into_iter().map(Into::into).collect();
@@ -402,10 +403,17 @@ pub async fn restore_version(
         RestoreBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|error| {
-            ApiError::bad_request(
-                "malformed_json",
-                format!("request body is not valid JSON: {error}"),
-            )
+            if error.is_data() {
+                ApiError::bad_request(
+                    "invalid_body",
+                    format!("request body has an invalid field: {error}"),
+                )
+            } else {
+                ApiError::bad_request(
+                    "malformed_json",
+                    format!("request body is not valid JSON: {error}"),
+                )
+            }
         })?
     };
     let expected_version = expected_version(&request, body.expected_version)?;

@@ -142,16 +142,22 @@ pub async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     let ip = state.client_ip(&request);
     if let Some(cookie) = request.cookie(COOKIE_NAME) {
-        // Logging out needs the CSRF token too, or any site could sign the user out.
-        let (principal, _) = cookie_principal_checked(&state, &request, cookie.value(), ip).await?;
-        state.web_sessions.do_send(EndWebSession {
-            cookie: cookie.value().to_owned(),
-        });
-        state.audit.emit(
-            SecurityEvent::new("logout", Level::Info)
-                .ip(ip)
-                .token(principal.name()),
-        );
+        // Logging out needs the CSRF token too, or any site could sign the user out. A cookie
+        // whose session already ended is simply cleared.
+        match cookie_principal_checked(&state, &request, cookie.value(), ip).await {
+            Ok((principal, _)) => {
+                state.web_sessions.do_send(EndWebSession {
+                    cookie: cookie.value().to_owned(),
+                });
+                state.audit.emit(
+                    SecurityEvent::new("logout", Level::Info)
+                        .ip(ip)
+                        .token(principal.name()),
+                );
+            }
+            Err(ApiError::Unauthorized) => {}
+            Err(error) => return Err(error),
+        }
     }
     let mut removal = session_cookie(&state, &request, String::new());
     removal.make_removal();

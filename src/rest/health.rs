@@ -35,8 +35,25 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 
 pub async fn public_article(
     state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let ip = state.client_ip(&request);
+    let decision = state
+        .limiter
+        .send(crate::security::rate_limit::Acquire {
+            limiter: crate::security::Limiter::Public,
+            key: ip.to_string(),
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    if !decision.allowed {
+        state.rate_limited(crate::security::Limiter::Public, &decision, ip, None);
+        return Err(ApiError::RateLimited {
+            limiter: crate::security::Limiter::Public,
+            decision,
+        });
+    }
     let slug = Slug::parse(&path).map_err(|_| ApiError::NotFound("article not found".into()))?;
     let article = store::ask(&state.store, store::GetPublicArticle { slug })
         .await
@@ -45,6 +62,35 @@ pub async fn public_article(
             other => other.into(),
         })?;
     Ok(HttpResponse::Ok().json(PublicArticleView::from(article)))
+}
+
+/// The OpenAPI document, kept by hand in `openapi/openapi.yaml` and checked against the router
+/// by `tests/openapi/check_routes.py`.
+const OPENAPI_YAML: &str = include_str!("../../openapi/openapi.yaml");
+
+pub async fn openapi_yaml() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/yaml; charset=utf-8")
+        .body(OPENAPI_YAML)
+}
+
+/// Serves the document as JSON, with `servers` pointing at the address the request reached.
+pub async fn openapi_json(
+    state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    static PARSED: std::sync::OnceLock<Result<serde_json::Value, String>> =
+        std::sync::OnceLock::new();
+    let parsed =
+        PARSED.get_or_init(|| yaml_serde::from_str(OPENAPI_YAML).map_err(|e| e.to_string()));
+    let mut document = parsed.clone().map_err(|error| {
+        ApiError::internal(anyhow::anyhow!(
+            "the embedded OpenAPI document is invalid: {error}"
+        ))
+    })?;
+    let base = crate::mcp::gate::public_base_url(&state, &request);
+    document["servers"] = serde_json::json!([{ "url": base }]);
+    Ok(HttpResponse::Ok().json(document))
 }
 
 /// OAuth 2.0 protected-resource metadata (RFC 9728) for `/mcp`, so clients that receive a 401

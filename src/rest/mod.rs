@@ -29,6 +29,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             web::scope("/api")
                 .route("/health", web::get().to(health::health))
+                .route("/openapi.json", web::get().to(health::openapi_json))
+                .route("/openapi.yaml", web::get().to(health::openapi_yaml))
                 .route(
                     "/public-articles/{slug}",
                     web::get().to(health::public_article),

@@ -527,7 +527,12 @@ pub async fn rename_folder(
     }
     let moved = sqlx::query!(
         "update articles
-         set folder = $2 || substr(folder, length($1) + 1), updated_at = now()
+         set folder = case
+                 when folder = $1 then $2
+                 when $2 = '' then substr(folder, length($1) + 2)
+                 else $2 || substr(folder, length($1) + 1)
+             end,
+             updated_at = now()
          where folder = $1 or folder like $3",
         from.as_ref(),
         to.as_ref(),

@@ -567,3 +567,14 @@ async fn unknown_api_route_is_404_envelope() {
     assert_eq!(response.status(), 404);
     assert_eq!(error_code(response).await, "not_found");
 }
+
+#[actix_web::test]
+async fn huge_offset_does_not_overflow() {
+    let app = spawn_app().await;
+    let token = app.write_token().await;
+    let response = app
+        .get("/api/articles?offset=9223372036854775807&limit=1", &token)
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("link").is_none());
+}

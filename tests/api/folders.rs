@@ -124,3 +124,31 @@ async fn delete_moves_contents_up_one_level() {
         404
     );
 }
+
+#[actix_web::test]
+async fn rename_to_root_moves_contents_up() {
+    let app = spawn_app().await;
+    let token = app.write_token().await;
+    app.create_article(&token, "A", "x", "a").await;
+    app.create_article(&token, "B", "x", "a/b").await;
+    let response = app
+        .put_json("/api/folders/manage/a", &token, &json!({ "newName": "" }))
+        .await;
+    assert_eq!(response.status(), 200);
+    let folders: Vec<String> = app.get("/api/folders", &token).await.json().await.unwrap();
+    assert_eq!(folders, ["b"]);
+    let a: Value = app
+        .get("/api/articles/a", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a["folder"], "");
+    let b: Value = app
+        .get("/api/articles/b", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b["folder"], "b");
+}

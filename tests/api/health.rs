@@ -75,3 +75,18 @@ async fn internal_errors_do_not_leak_details() {
         "database error text leaked: {text}"
     );
 }
+
+#[actix_web::test]
+async fn openapi_document_is_served() {
+    let app = spawn_app().await;
+    let response = app
+        .request(reqwest::Method::GET, "/api/openapi.json", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let document: serde_json::Value = response.json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(document["servers"][0]["url"], app.address.as_str());
+    assert!(document["paths"]["/api/articles"].is_object());
+}

@@ -440,3 +440,55 @@ async fn hsts_only_over_https_from_a_trusted_proxy() {
         "an untrusted peer chose HTTPS"
     );
 }
+
+#[actix_web::test]
+async fn public_articles_and_metrics_are_limited() {
+    let app = spawn_app_with(&[
+        ("RATE_LIMIT_PUBLIC_PER_WINDOW", "2"),
+        ("RATE_LIMIT_AUTH_FAILURES_PER_WINDOW", "2"),
+    ])
+    .await;
+    for _ in 0..2 {
+        let response = app
+            .request(reqwest::Method::GET, "/api/public-articles/none", None)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404);
+    }
+    let limited = app
+        .request(reqwest::Method::GET, "/api/public-articles/none", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), 429);
+
+    for _ in 0..2 {
+        assert_eq!(app.get("/metrics", "guess").await.status(), 401);
+    }
+    assert_eq!(
+        app.get("/metrics", ADMIN_TOKEN).await.status(),
+        429,
+        "guessing the metrics token must lock out"
+    );
+}
+
+#[actix_web::test]
+async fn resource_metadata_ignores_forwarded_host_from_untrusted_peers() {
+    let app = spawn_app().await;
+    let body: Value = app
+        .request(
+            reqwest::Method::GET,
+            "/.well-known/oauth-protected-resource",
+            None,
+        )
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["resource"], format!("{}/mcp", app.address));
+}
