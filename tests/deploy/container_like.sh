@@ -44,6 +44,13 @@ if [[ "$(id -u)" == "0" ]]; then
 fi
 
 # The root filesystem is read-only; only the bound directory is writable, mounted at /tmp.
+# The binary is mounted at /opt, outside /tmp, which the sandbox replaces (the checkout itself
+# may live under /tmp).
+APP_BIN="$WORK/bin"
+mkdir -p "$APP_BIN"
+cp "$BINARY" "$APP_BIN/mcp-markdown-manager"
+chmod 755 "$APP_BIN" "$APP_BIN/mcp-markdown-manager"
+
 # The admin token comes from a file, as Docker secrets provide it, so SIGHUP can rotate it.
 echo "$ADMIN" > "$APP_TMP/auth_token"
 chmod 644 "$APP_TMP/auth_token"
@@ -51,8 +58,8 @@ chmod 644 "$APP_TMP/auth_token"
   DATABASE_URL="$DB_URL" AUTH_TOKEN_FILE=/tmp/auth_token PORT="$PORT" BIND_ADDRESS=127.0.0.1 \
   LOG_FORMAT=json SECURITY_AUDIT_FILE=true SECURITY_AUDIT_FILE_PATH=/tmp/security-audit.log \
   RATE_LIMIT_REST_PER_WINDOW=100000 \
-  bwrap --ro-bind / / --bind "$APP_TMP" /tmp --proc /proc --dev /dev --die-with-parent \
-  -- "$BINARY" serve > "$WORK/server.log" 2>&1 &
+  bwrap --ro-bind / / --bind "$APP_TMP" /tmp --ro-bind "$APP_BIN" /opt --proc /proc --dev /dev \
+  --die-with-parent -- /opt/mcp-markdown-manager serve > "$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
 for _ in $(seq 1 100); do
@@ -69,7 +76,7 @@ TOKEN="$(curl -fsS -X POST "$BASE/api/access-tokens" -H "Authorization: Bearer $
 # SIGHUP re-reads AUTH_TOKEN_FILE: the old admin token stops working at once.
 NEW_ADMIN="$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
 echo "$NEW_ADMIN" > "$APP_TMP/auth_token"
-pkill -HUP -f "^$BINARY serve" || fail "the server process was not found"
+pkill -HUP -f "^/opt/mcp-markdown-manager serve" || fail "the server process was not found"
 sleep 0.5
 old_status="$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/access-tokens" -H "Authorization: Bearer $ADMIN")"
 new_status="$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/access-tokens" -H "Authorization: Bearer $NEW_ADMIN")"
@@ -111,7 +118,7 @@ sleep 1.5
 START="$(date +%s.%N)"
 # SERVER_PID is the wrapper (runuser, bwrap); the signal goes to the server process itself,
 # as a container runtime sends it to PID 1.
-pkill -TERM -f "^$BINARY serve" || fail "the server process was not found"
+pkill -TERM -f "^/opt/mcp-markdown-manager serve" || fail "the server process was not found"
 wait "$SERVER_PID" && STATUS=0 || STATUS=$?
 SERVER_PID=""
 ELAPSED="$(python3 -c "print(round($(date +%s.%N) - $START, 2))")"
