@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod domain;
+pub mod embedding;
 pub mod error;
 pub mod http_middleware;
 pub mod import;

@@ -124,6 +124,7 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
+        crate::embedding::install_crypto_provider();
         let prometheus = prometheus::install();
         let config = Arc::new(config);
         let audit = Audit::start(&config.security)?;

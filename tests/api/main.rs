@@ -2,6 +2,7 @@
 
 mod articles;
 mod auth;
+mod embeddings;
 mod folders;
 mod health;
 mod helpers;
