@@ -11,6 +11,7 @@ pub mod import;
 pub mod mcp;
 pub mod prometheus;
 pub mod rest;
+pub mod search;
 pub mod security;
 pub mod sessions;
 pub mod startup;

@@ -232,7 +232,7 @@ pub fn mean_pool(hidden: &Tensor, attention_mask: &Tensor) -> candle_core::Resul
     summed.broadcast_div(&counts)
 }
 
-/// The CPU device; the service runs inference on the CPU only.
+/// Returns the CPU device; the service runs inference on the CPU only.
 pub fn device() -> Device {
     Device::Cpu
 }

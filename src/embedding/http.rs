@@ -22,7 +22,7 @@ use crate::config::{EmbeddingProviderKind, SemanticConfig};
 
 /// Waits before the second and third attempt of one HTTP request.
 const RETRY_DELAYS: [Duration; 2] = [Duration::from_millis(250), Duration::from_millis(1000)];
-/// Longest error body quoted in an error message.
+/// Maximum characters of a response body quoted in an error message.
 const MAX_ERROR_BODY: usize = 300;
 
 /// The reqwest client and the settings shared by both HTTP providers.

@@ -18,7 +18,7 @@ pub use http::{OllamaEmbedder, OpenAiEmbedder, install_crypto_provider};
 pub use local::LocalEmbedder;
 pub use tokens::{TokenCounter, WordCounter, WordPieceCounter};
 
-/// Who waits for an embedding call. The local model serves queries before queued indexing
+/// The urgency of an embedding call. The local model serves queries before queued indexing
 /// work, so a search is not stuck behind a large reindex.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Priority {
@@ -34,7 +34,7 @@ pub enum EmbedError {
     /// The provider rejected the request, for example an unknown model or a bad API key.
     #[error("embedding provider rejected the request: {0}")]
     Rejected(String),
-    /// The provider answered with something that is not a usable vector.
+    /// The provider's response does not contain usable vectors.
     #[error("embedding provider returned an invalid response: {0}")]
     InvalidResponse(String),
     /// The local model failed.
@@ -45,17 +45,17 @@ pub enum EmbedError {
 /// A source of text embeddings.
 #[async_trait::async_trait]
 pub trait Embedder: Send + Sync + 'static {
-    /// The provider name stored with each vector: `local`, `ollama` or `openai`.
+    /// Returns the provider name stored with each vector: `local`, `ollama` or `openai`.
     fn provider(&self) -> EmbeddingProviderKind;
 
-    /// The model name stored with each vector.
+    /// Returns the model name stored with each vector.
     fn model(&self) -> &str;
 
     /// Counts tokens for chunking, as close to the model's own tokenizer as available.
     fn token_counter(&self) -> Arc<dyn TokenCounter>;
 
-    /// Longest input in tokens, including special tokens, that the model reads without
-    /// truncating it; `None` when unknown (HTTP providers).
+    /// Returns the maximum input in tokens, including special tokens, that the model reads
+    /// without truncating it, or `None` when unknown (HTTP providers).
     fn max_input_tokens(&self) -> Option<usize>;
 
     /// Embeds `texts` and returns one L2-normalised vector per text, in order.
@@ -67,7 +67,7 @@ pub trait Embedder: Send + Sync + 'static {
 }
 
 /// Builds the configured provider, or `None` when semantic search is off. A local model whose
-/// files are missing also returns `None`, with a log line that says how to fetch them. Files
+/// files are missing also returns `None`, and the log line names the script that fetches them. Files
 /// that exist but cannot be loaded are an error.
 pub fn build(config: &SemanticConfig) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
     if !config.enabled {

@@ -37,8 +37,8 @@ impl TokenCounter for WordPieceCounter {
         match self.tokenizer.encode(text, false) {
             Ok(encoding) => encoding.get_offsets().to_vec(),
             Err(error) => {
-                // NOTE: the MiniLM tokenizer has not failed on any input seen so far; if one
-                // does, the word estimate keeps chunking going instead of dropping the article.
+                // Encoding without truncation fails only on internal errors. The word estimate
+                // then keeps the article's chunking going instead of failing its task.
                 tracing::warn!(%error, "tokenizer failed; estimating tokens from words");
                 WordCounter.token_spans(text)
             }
@@ -50,8 +50,8 @@ impl TokenCounter for WordPieceCounter {
 /// digits and every other visible character counts as one token.
 ///
 /// NOTE: WordPiece and BPE tokenizers split rare words into several tokens, so real counts are
-/// higher (about 1.3 tokens per English word); chunks may come out somewhat longer than
-/// `CHUNK_SIZE` model tokens.
+/// higher. The MiniLM tokenizer makes 119 tokens of the 107-word English prose in the test
+/// fixture, and more of code. Chunks may come out longer than `CHUNK_SIZE` model tokens.
 pub struct WordCounter;
 
 impl TokenCounter for WordCounter {
