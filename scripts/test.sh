@@ -21,6 +21,9 @@ psql "$DATABASE_URL" -tAc "select datname from pg_database where datname like 't
 # Queries are checked against the committed .sqlx cache, so the build needs no database.
 export SQLX_OFFLINE=true
 
+# The embedding tests compare the local model with reference vectors; it is not in git.
+scripts/fetch-model.sh
+
 echo "==> Rust unit and API tests"
 cargo test --all-targets
 

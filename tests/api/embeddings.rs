@@ -1,6 +1,6 @@
 //! The local embedding model against reference vectors from sentence-transformers.
 //!
-//! `tests/fixtures/minilm_reference.json` holds vectors that sentence-transformers 6.3.0
+//! `tests/fixtures/minilm_reference.json` contains vectors that sentence-transformers 6.3.0
 //! computed for the same model files (see `tests/fixtures/generate_embedding_reference.py`).
 //! The model files are not in git; `scripts/fetch-model.sh` downloads them, and
 //! `scripts/test.sh` runs it first. Without them these tests print why and pass.

@@ -7,5 +7,6 @@ mod folders;
 mod health;
 mod helpers;
 mod mcp;
+mod search;
 mod security;
 mod versions;
