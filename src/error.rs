@@ -43,6 +43,10 @@ pub enum ApiError {
     CsrfFailed,
     #[error("{0}")]
     SuspiciousInput(String),
+    /// A service this request needs (such as the embedding provider) failed; the cause is
+    /// logged, the client gets `message`.
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -98,6 +102,7 @@ impl ApiError {
             Self::RateLimited { .. } => "rate_limited",
             Self::SuspiciousInput(_) => "suspicious_input",
             Self::CsrfFailed => "csrf_failed",
+            Self::Unavailable { code, .. } => code,
             Self::Internal(_) => "internal_error",
         }
     }
@@ -118,6 +123,7 @@ impl ResponseError for ApiError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::SuspiciousInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::CsrfFailed => StatusCode::FORBIDDEN,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -243,6 +249,28 @@ impl From<crate::store::StoreError> for ApiError {
             }
             StoreError::TokenNotFound(id) => Self::NotFound(format!("access token {id} not found")),
             other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::search::SearchError> for ApiError {
+    fn from(error: crate::search::SearchError) -> Self {
+        use crate::search::SearchError;
+        match error {
+            SearchError::SemanticDisabled => Self::bad_request(error.code(), error.to_string()),
+            SearchError::Provider(cause) => {
+                tracing::error!(
+                    request_id = current_request_id().as_deref().unwrap_or("-"),
+                    error = %cause,
+                    "failed to embed a search query"
+                );
+                Self::Unavailable {
+                    code: "embedding_provider_unavailable",
+                    message: "the embedding provider failed; retry later, or use mode=fulltext"
+                        .to_owned(),
+                }
+            }
+            SearchError::Store(cause) => cause.into(),
         }
     }
 }

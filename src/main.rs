@@ -1,4 +1,4 @@
-//! Command-line entry point: `serve` (default), `migrate`, `import` and `token`.
+//! Command-line entry point: `serve` (default), `migrate`, `import`, `reindex` and `token`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,9 +7,12 @@ use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 
 use mcp_markdown_manager::auth::generate_token;
-use mcp_markdown_manager::config::{Config, DatabaseConfig, InputLimits, LogFormat};
+use mcp_markdown_manager::config::{
+    Config, DatabaseConfig, InputLimits, LogFormat, SemanticConfig,
+};
 use mcp_markdown_manager::domain::{FolderPath, TokenName};
 use mcp_markdown_manager::import::{ConflictPolicy, ImportOptions, import_dir};
+use mcp_markdown_manager::search::reindex;
 use mcp_markdown_manager::startup::Application;
 use mcp_markdown_manager::store::model::Scope;
 use mcp_markdown_manager::store::{self, tokens};
@@ -65,6 +68,13 @@ enum Command {
     Sessions {
         #[command(subcommand)]
         command: SessionsCommand,
+    },
+    /// Embed articles for semantic search in this process and wait until the queue is empty.
+    Reindex {
+        /// Embed only articles that are queued or have no vectors of the current model,
+        /// instead of embedding every article again.
+        #[arg(long)]
+        changed_only: bool,
     },
     /// Manage access tokens.
     Token {
@@ -301,6 +311,11 @@ async fn run_command(command: Command) -> anyhow::Result<()> {
                 summary.skipped,
                 summary.failed.len()
             );
+        }
+        Command::Reindex { changed_only } => {
+            let config = SemanticConfig::from_process_env()?;
+            let summary = reindex::run(pool.clone(), &config, changed_only).await?;
+            println!("{summary}");
         }
         Command::Token { command } => run_token_command(&pool, command).await?,
         Command::Export { dir } => {

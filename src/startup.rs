@@ -16,6 +16,7 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::hash_token;
 use crate::config::{Config, Secret};
 use crate::error::{json_error_handler, path_error_handler, query_error_handler};
+use crate::search::SearchService;
 use crate::security::client_ip;
 use crate::security::{Audit, Decision, Level, Limiter, RateLimiter, SecurityEvent};
 use crate::sessions::SessionRegistry;
@@ -42,6 +43,8 @@ pub struct AppState {
     admin_token: RwLock<Secret>,
     /// Cancelled at shutdown: ends MCP sessions and event streams so the server can stop.
     pub shutdown: CancellationToken,
+    /// Full-text, semantic and hybrid search, and the embedding worker.
+    pub search: SearchService,
 }
 
 impl AppState {
@@ -128,10 +131,16 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
+        crate::embedding::install_crypto_provider();
         let prometheus = prometheus::install();
         let config = Arc::new(config);
         let audit = Audit::start(&config.security)?;
         let store = StoreActor::new(pool).start();
+        let search = SearchService::start(
+            &config.semantic,
+            store.clone(),
+            config.semantic.queue_enabled,
+        )?;
         let mcp_sessions = mcp::session_manager(&config);
         let legacy_sessions = Arc::new(mcp::legacy_sse::LegacySessions::default());
         let state = web::Data::new(AppState {
@@ -153,6 +162,7 @@ impl Application {
             admin_token: RwLock::new(config.auth_token.clone()),
             shutdown: CancellationToken::new(),
             changes: crate::changes::channel(),
+            search,
             config: config.clone(),
         });
 
@@ -161,6 +171,7 @@ impl Application {
             port,
             base_path = %config.base_path,
             mcp = config.mcp.enabled,
+            semantic_search = state.search.semantic_enabled(),
             "listening"
         );
         let server_state = state.clone();
@@ -276,6 +287,7 @@ const SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10)
 const STREAM_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn flush(state: &AppState) {
+    state.search.stop_worker();
     state.audit.flush().await;
     if let Err(error) = state.store.send(store::FlushLastUsed).await {
         tracing::warn!(%error, "failed to flush token last-used times at shutdown");

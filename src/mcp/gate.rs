@@ -124,11 +124,20 @@ fn allowed_origin<'a>(
     state: &AppState,
     headers: &'a HeaderMap,
 ) -> Result<Option<&'a str>, &'a str> {
+    // A page served from this very host (same origin) is as trusted as the Host check makes it.
+    let same_origin = |origin: &str| {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|value| value.to_str().ok());
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+        host.is_some() && origin_host == host
+    };
     match headers
         .get(header::ORIGIN)
         .and_then(|value| value.to_str().ok())
     {
         None => Ok(None),
+        Some(origin) if same_origin(origin) => Ok(Some(origin)),
         Some(origin)
             if state
                 .config
@@ -196,6 +205,38 @@ pub async fn admit(state: &AppState, request: &HttpRequest) -> Result<Admitted, 
         ));
     }
     let ip = state.client_ip(request);
+
+    // DNS rebinding: the Host must be one this deployment answers to (an empty list disables
+    // the check, as it does in rmcp for /mcp).
+    let hosts = &state.config.mcp.allowed_hosts;
+    if !hosts.is_empty() {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("");
+        let name = host
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once(']').map(|(name, _)| name))
+            .unwrap_or_else(|| host.rsplit_once(':').map_or(host, |(name, _)| name));
+        if !hosts
+            .iter()
+            .any(|allowed| allowed == host || allowed == name)
+        {
+            state.audit.emit(
+                SecurityEvent::new("host_rejected", Level::Warning)
+                    .ip(ip)
+                    .detail("host", host),
+            );
+            return Err(rpc_error(
+                StatusCode::FORBIDDEN,
+                &Value::Null,
+                -32600,
+                "this Host is not allowed; add it to MCP_ALLOWED_HOSTS",
+                None,
+            ));
+        }
+    }
 
     // Browsers send Origin; only configured origins may call MCP (DNS rebinding, CSRF).
     if let Err(origin) = allowed_origin(state, request.headers()) {
@@ -428,6 +469,7 @@ pub struct RpcSummary {
     pub method: Option<String>,
     pub tool: Option<String>,
     pub batch: bool,
+    pub valid_json: bool,
 }
 
 pub fn summarise(body: &[u8]) -> RpcSummary {
@@ -437,6 +479,7 @@ pub fn summarise(body: &[u8]) -> RpcSummary {
     if value.is_array() {
         return RpcSummary {
             batch: true,
+            valid_json: true,
             ..RpcSummary::default()
         };
     }
@@ -446,6 +489,7 @@ pub fn summarise(body: &[u8]) -> RpcSummary {
             .get("method")
             .and_then(Value::as_str)
             .map(str::to_owned),
+        valid_json: true,
         tool: value
             .pointer("/params/name")
             .and_then(Value::as_str)
@@ -537,14 +581,20 @@ pub async fn mcp_gate(
         let response = preflight(&state, request.request());
         return Ok(request.into_response(response));
     }
-    let admitted = match admit(&state, request.request()).await {
-        Ok(admitted) => admitted,
-        Err(response) => return Ok(request.into_response(response)),
-    };
     let cors_origin = allowed_origin(&state, request.headers())
         .ok()
         .flatten()
         .map(str::to_owned);
+    let admitted = match admit(&state, request.request()).await {
+        Ok(admitted) => admitted,
+        Err(mut response) => {
+            // A browser client must be able to read the 401 to start discovery.
+            if let Some(origin) = &cors_origin {
+                add_cors_headers(response.headers_mut(), origin);
+            }
+            return Ok(request.into_response(response));
+        }
+    };
 
     // Read the body (bounded) to learn the method, and decide how to answer.
     let mut json_only = false;
@@ -573,6 +623,15 @@ pub async fn mcp_gate(
             Err(response) => return Ok(request.into_response(response)),
         };
         let summary = summarise(&body);
+        if !summary.valid_json {
+            return Ok(request.into_response(rpc_error(
+                StatusCode::BAD_REQUEST,
+                &Value::Null,
+                -32700,
+                "the request body is not valid JSON",
+                None,
+            )));
+        }
         if summary.batch {
             return Ok(request.into_response(rpc_error(
                 StatusCode::BAD_REQUEST,
@@ -590,6 +649,28 @@ pub async fn mcp_gate(
         RpcSummary::default()
     };
 
+    // Protocol 2026-07-28 has no initialize: such a request is answered method-not-found and
+    // never creates a session (which would also bypass the session caps).
+    let modern_header = request
+        .headers()
+        .get(PROTOCOL_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|version| version == "2026-07-28");
+    if summary.method.as_deref() == Some("initialize") && modern_header {
+        return Ok(request.into_response(rpc_error(
+            StatusCode::NOT_FOUND,
+            &summary.id,
+            -32601,
+            "initialize is not part of protocol 2026-07-28; use server/discover",
+            None,
+        )));
+    }
+    // An initialize always starts a new session: a stale session id or a protocol-version
+    // header on it must not make it fail (the version is negotiated in the body).
+    if summary.method.as_deref() == Some("initialize") {
+        request.headers_mut().remove(SESSION_HEADER);
+        request.headers_mut().remove(PROTOCOL_HEADER);
+    }
     let session_id = request
         .headers()
         .get(SESSION_HEADER)
@@ -600,6 +681,23 @@ pub async fn mcp_gate(
         .get(PROTOCOL_HEADER)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|version| version >= "2026-07-28");
+    let needs_session = request.method() == Method::POST
+        && session_id.is_none()
+        && !stateless
+        && summary.id != Value::Null
+        && !matches!(
+            summary.method.as_deref(),
+            Some("initialize" | "server/discover")
+        );
+    if needs_session {
+        return Ok(request.into_response(rpc_error(
+            StatusCode::BAD_REQUEST,
+            &summary.id,
+            -32600,
+            "Mcp-Session-Id is missing; send an initialize request first",
+            None,
+        )));
+    }
 
     // A request in a session must come from its owner. Closing a session is always allowed to
     // the owner, even when rate limited.
@@ -607,7 +705,7 @@ pub async fn mcp_gate(
         if let Err(response) = use_session(&state, &admitted, id, &summary.id).await {
             return Ok(request.into_response(response));
         }
-    } else if summary.method.as_deref() == Some("initialize") && !stateless {
+    } else if summary.method.as_deref() == Some("initialize") {
         // Caps are checked before rmcp creates a session, and the session is registered only
         // once rmcp answered with its id, so a failed initialize never holds a slot.
         if let Err(response) = check_caps(&state, &admitted, &summary.id).await {
@@ -625,6 +723,8 @@ pub async fn mcp_gate(
     match (&session_id, response.status().is_success()) {
         (Some(id), true) if is_delete => {
             state.sessions.do_send(ForgetSession { id: id.clone() });
+            // rmcp answers 202; some clients treat anything but 200/204 as a failed close.
+            response.response_mut().head_mut().status = StatusCode::OK;
         }
         (None, true) => {
             if let Some(created) = response

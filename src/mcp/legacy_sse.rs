@@ -25,7 +25,6 @@ use crate::startup::AppState;
 
 /// Messages a client may have in flight before its POSTs wait.
 const CHANNEL_CAPACITY: usize = 32;
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 struct LegacySession {
     to_server: mpsc::Sender<ClientJsonRpcMessage>,
@@ -151,7 +150,7 @@ async fn open_stream(state: web::Data<AppState>, request: HttpRequest) -> HttpRe
     );
     let response = actix_web::Responder::customize(
         sse::Sse::from_stream(first.chain(messages))
-            .with_keep_alive(KEEP_ALIVE)
+            .with_keep_alive(Duration::from_millis(state.config.mcp.sse_keep_alive_ms))
             .with_retry_duration(Duration::from_secs(3)),
     )
     .insert_header(("x-accel-buffering", "no"))

@@ -48,6 +48,7 @@ pub fn scope(
         }))
         .session_manager(state.mcp_sessions.clone())
         .session_store(session_store)
+        .sse_keep_alive(Duration::from_millis(mcp.sse_keep_alive_ms))
         .cancellation_token(state.shutdown.child_token())
         .stateful_mode(true)
         .allowed_hosts(mcp.allowed_hosts.clone())

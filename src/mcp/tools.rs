@@ -239,6 +239,37 @@ pub struct DeleteResult {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+pub struct SemanticSearchArgs {
+    /// What to look for, in your own words.
+    pub query: String,
+    /// Number of articles to return (1-100, default 5).
+    pub k: Option<i64>,
+    /// Folder to search, with its subfolders. Omit for all folders; "" or "/" for the root only.
+    pub folder: Option<String>,
+    /// `hybrid` (default), `semantic` or `fulltext`.
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct MultiSemanticSearchArgs {
+    /// Several queries; results are merged, each article once.
+    pub queries: Vec<String>,
+    /// Number of articles per query (1-100, default 5).
+    pub k: Option<i64>,
+    /// Folder to search, with its subfolders. Omit for all folders.
+    pub folder: Option<String>,
+    /// `hybrid` (default), `semantic` or `fulltext`.
+    pub mode: Option<String>,
+}
+
+fn search_error(error: crate::search::SearchError) -> ToolError {
+    match error {
+        crate::search::SearchError::Store(store) => store.into(),
+        other => ToolError(other.to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct FilenameArgs {
     /// The article's filename (`my-article.md`) or slug.
     pub filename: String,
@@ -423,6 +454,7 @@ pub struct ArticleTools {
     audit: Audit,
     suspicious_input_action: SuspiciousInputAction,
     changes: tokio::sync::broadcast::Sender<ArticleChange>,
+    search: crate::search::SearchService,
     /// Resource URIs this session subscribed to.
     subscriptions: Arc<Mutex<HashSet<String>>>,
     tool_router: ToolRouter<Self>,
@@ -441,6 +473,7 @@ impl ArticleTools {
         audit: Audit,
         suspicious_input_action: SuspiciousInputAction,
         changes: tokio::sync::broadcast::Sender<ArticleChange>,
+        search: crate::search::SearchService,
     ) -> Self {
         Self {
             store,
@@ -449,6 +482,7 @@ impl ArticleTools {
             audit,
             suspicious_input_action,
             changes,
+            search,
             subscriptions: Arc::new(Mutex::new(HashSet::new())),
             tool_router: Self::tool_router(),
         }
@@ -463,6 +497,7 @@ impl ArticleTools {
             state.audit.clone(),
             state.config.security.suspicious_input_action,
             state.changes.clone(),
+            state.search.clone(),
         )
     }
 
@@ -931,6 +966,63 @@ impl ArticleTools {
         Ok(Json(renamed.into()))
     }
 
+    /// Search articles by meaning and words: hybrid (default) ranks by both, `semantic` by
+    /// meaning only, `fulltext` by words only. Returns one result per article with its best
+    /// passage, heading path and score.
+    #[tool(
+        name = "semanticSearch",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn semantic_search(
+        &self,
+        caller: Caller<Read>,
+        Parameters(args): Parameters<SemanticSearchArgs>,
+    ) -> Result<Json<crate::search::SearchOutcome>, ToolError> {
+        let query = SearchQuery::parse(&args.query)?;
+        self.inspect(&caller, &[("query", query.as_ref())])?;
+        let mode = crate::domain::SearchMode::parse(args.mode.as_deref())?;
+        let k = crate::domain::SearchLimit::parse(args.k)?;
+        let folder = parse_folder_filter(args.folder.as_deref(), &self.limits)?;
+        let outcome = crate::search::search(&self.search, &query, mode, k, &folder)
+            .await
+            .map_err(search_error)?;
+        Ok(Json(outcome))
+    }
+
+    /// Run several searches at once (as semanticSearch); results are merged, each article once.
+    #[tool(
+        name = "multiSemanticSearch",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn multi_semantic_search(
+        &self,
+        caller: Caller<Read>,
+        Parameters(args): Parameters<MultiSemanticSearchArgs>,
+    ) -> Result<Json<crate::search::SearchOutcome>, ToolError> {
+        if args.queries.is_empty() || args.queries.len() > self.multi_search_limit {
+            return Err(ToolError(format!(
+                "queries must hold between 1 and {} queries, got {}",
+                self.multi_search_limit,
+                args.queries.len()
+            )));
+        }
+        let queries = args
+            .queries
+            .iter()
+            .map(|query| SearchQuery::parse(query))
+            .collect::<Result<Vec<_>, _>>()?;
+        for query in &queries {
+            self.inspect(&caller, &[("query", query.as_ref())])?;
+        }
+        let mode = crate::domain::SearchMode::parse(args.mode.as_deref())?;
+        let k = crate::domain::SearchLimit::parse(args.k)?;
+        let folder = parse_folder_filter(args.folder.as_deref(), &self.limits)?;
+        let outcome = crate::search::multi_search(&self.search, &queries, mode, k, &folder)
+            .await
+            .map_err(search_error)?;
+        Ok(Json(outcome))
+    }
+
     /// Show the folder hierarchy with article counts.
     #[tool(
         name = "getFolderTree",
@@ -1161,6 +1253,61 @@ impl ServerHandler for ArticleTools {
         Ok(())
     }
 
+    /// Accepts resource-list and `article://` subscriptions of `subscriptions/listen`
+    /// (protocol 2026-07-28).
+    fn accepted_subscription_filter(
+        &self,
+        requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        let mut accepted = requested.clone();
+        accepted.tools_list_changed = None;
+        accepted.prompts_list_changed = None;
+        accepted.resource_subscriptions = requested.resource_subscriptions.as_ref().map(|uris| {
+            uris.iter()
+                .filter(|uri| uri.starts_with(RESOURCE_SCHEME))
+                .cloned()
+                .collect()
+        });
+        Some(accepted)
+    }
+
+    /// Forwards article changes on a `subscriptions/listen` stream until it is cancelled.
+    async fn listen(&self, context: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {
+        let mut changes = self.changes.subscribe();
+        let sink = context.sink().clone();
+        loop {
+            let change = tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                change = changes.recv() => change,
+            };
+            let change = match change {
+                Ok(change) => change,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+            };
+            let (slug, list_changed) = match &change {
+                ArticleChange::Created(slug) | ArticleChange::Deleted(slug) => (slug, true),
+                ArticleChange::Updated(slug) => (slug, false),
+            };
+            let uri = format!("{RESOURCE_SCHEME}{slug}");
+            let subscribed = context
+                .accepted()
+                .resource_subscriptions
+                .as_ref()
+                .is_some_and(|uris| uris.contains(&uri));
+            // The sink drops what the filter excludes; a send error means the stream ended.
+            if subscribed && sink.notify_resource_updated(uri).await.is_err() {
+                return Ok(());
+            }
+            if list_changed
+                && context.accepted().resources_list_changed == Some(true)
+                && sink.notify_resource_list_changed().await.is_err()
+            {
+                return Ok(());
+            }
+        }
+    }
+
     /// Starts forwarding article changes to this session once it is initialized.
     async fn on_initialized(&self, context: rmcp::service::NotificationContext<RoleServer>) {
         let mut changes = self.changes.subscribe();
@@ -1229,7 +1376,7 @@ impl ServerHandler for ArticleTools {
             .ok_or_else(|| {
                 ErrorData::resource_not_found(
                     format!("unknown resource {:?}; use article://<slug>", request.uri),
-                    None,
+                    Some(serde_json::json!({ "uri": request.uri })),
                 )
             })?;
         let article = match store::ask(&self.store, store::GetArticle { slug }).await {
@@ -1237,7 +1384,7 @@ impl ServerHandler for ArticleTools {
             Err(StoreError::ArticleNotFound(slug)) => {
                 return Err(ErrorData::resource_not_found(
                     format!("article {slug:?} not found"),
-                    None,
+                    Some(serde_json::json!({ "uri": request.uri })),
                 ));
             }
             Err(error) => return Err(ErrorData::internal_error(ToolError::from(error).0, None)),

@@ -4,6 +4,7 @@ mod articles;
 pub mod auth;
 mod folders;
 mod health;
+mod search;
 mod security;
 mod tokens;
 
@@ -64,6 +65,22 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(
                     "/articles/{slug}/rename-slug",
                     web::post().to(articles::rename_slug),
+                )
+                .route("/search", web::get().to(search::search))
+                .route("/rag/status", web::get().to(search::status))
+                .route("/rag/reindex", web::post().to(search::reindex))
+                .route(
+                    "/queue/tasks/failed",
+                    web::delete().to(search::delete_failed),
+                )
+                .route(
+                    "/queue/tasks/failed/retry",
+                    web::post().to(search::retry_failed),
+                )
+                .route("/queue/tasks/{id}", web::delete().to(search::delete_task))
+                .route(
+                    "/queue/tasks/{id}/retry",
+                    web::post().to(search::retry_task),
                 )
                 .route("/folders", web::get().to(folders::list))
                 .route("/folders/manage/{name:.*}", web::put().to(folders::rename))

@@ -1,10 +1,11 @@
 //! Article, version and folder queries. Every write that changes what an article says also
-//! writes its version row in the same transaction.
+//! writes its version row and queues the article for embedding in the same transaction.
 
 use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::StoreError;
+use super::embedding_tasks::{self, TaskReason};
 use super::model::{Article, ArticleSummary, ArticleVersion, Page, VersionSummary};
 use crate::domain::{Content, FolderFilter, FolderPath, SearchQuery, Slug, Title, VersionMessage};
 
@@ -45,7 +46,7 @@ fn content_hash(content: &str) -> String {
 }
 
 /// Escapes `\`, `%` and `_` so a value matches itself literally in `LIKE`.
-fn escape_like(value: &str) -> String {
+pub(crate) fn escape_like(value: &str) -> String {
     let mut escaped = String::with_capacity(value.len());
     for c in value.chars() {
         if matches!(c, '\\' | '%' | '_') {
@@ -238,6 +239,7 @@ pub async fn create_in(
         .filter(|m| !m.is_empty())
         .unwrap_or("Initial version");
     insert_version(tx, &article, message, actor).await?;
+    embedding_tasks::enqueue_in(tx, article.id, article.no_rag, TaskReason::Create).await?;
     Ok(article)
 }
 
@@ -316,6 +318,7 @@ pub async fn update_in(
             .unwrap_or("Updated article");
         insert_version(tx, &updated, message, actor).await?;
     }
+    embedding_tasks::enqueue_in(tx, updated.id, updated.no_rag, TaskReason::Update).await?;
     Ok(updated)
 }
 
@@ -327,6 +330,7 @@ pub async fn delete(
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, slug).await?;
     check_version(&current, expected_version)?;
+    // Its chunks and embedding tasks go with it (`on delete cascade`), so no task is queued.
     sqlx::query!("delete from articles where id = $1", current.id)
         .execute(&mut *tx)
         .await?;
@@ -468,6 +472,7 @@ pub async fn restore_version(
         .filter(|m| !m.is_empty())
         .unwrap_or(&default_message);
     insert_version(&mut tx, &restored, message, actor).await?;
+    embedding_tasks::enqueue_in(&mut tx, restored.id, restored.no_rag, TaskReason::Restore).await?;
     tx.commit().await?;
     Ok(restored)
 }

@@ -5,6 +5,8 @@
 //! `last_used_at` times, flushed every [`LAST_USED_FLUSH_INTERVAL`] instead of a write per request.
 
 pub mod articles;
+pub mod chunks;
+pub mod embedding_tasks;
 pub mod model;
 pub mod sessions;
 pub mod tokens;
@@ -20,7 +22,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 use crate::config::DatabaseConfig;
-use crate::domain::{FolderPath, Slug, TokenName, VersionMessage};
+use crate::domain::{FolderFilter, FolderPath, Slug, TokenName, VersionMessage};
 pub use articles::{ArticleChanges, ListFilter, NewArticle};
 use model::{Article, ArticleSummary, ArticleVersion, Page, Scope, TokenRecord, VersionSummary};
 
@@ -220,6 +222,64 @@ pool_message!(DeleteStoredSession { id_hash: Vec<u8> } -> (),
     |pool, msg| sessions::delete(&pool, &msg.id_hash).await);
 pool_message!(LoadActiveSessions { created_after: DateTime<Utc> } -> Vec<sessions::StoredSession>,
     |pool, msg| sessions::load_active(&pool, msg.created_after).await);
+pool_message!(ClaimEmbeddingTasks { limit: i64, lease_ms: i64 } -> Vec<embedding_tasks::ClaimedTask>,
+    |pool, msg| embedding_tasks::claim(&pool, msg.limit, msg.lease_ms).await);
+pool_message!(RenewEmbeddingLeases { ids: Vec<i64>, lease_ms: i64 } -> (),
+    |pool, msg| embedding_tasks::renew_leases(&pool, &msg.ids, msg.lease_ms).await);
+pool_message!(FailEmbeddingTask {
+    task_id: i64, error: String, max_attempts: u32, backoff_base_ms: u64,
+} -> embedding_tasks::FailureOutcome,
+    |pool, msg| embedding_tasks::fail(
+        &pool, msg.task_id, &msg.error, msg.max_attempts, msg.backoff_base_ms).await);
+pool_message!(
+    /// Queues articles without vectors of the current model; run when the worker starts.
+    EnqueueMissingEmbeddings { provider: String, model: String } -> u64,
+    |pool, msg| embedding_tasks::enqueue_missing(&pool, &msg.provider, &msg.model).await);
+pool_message!(StartReindex {} -> (uuid::Uuid, u64),
+    |pool, _msg| embedding_tasks::reindex(&pool).await);
+pool_message!(DeleteFailedEmbeddingTasks { id: Option<i64> } -> u64,
+    |pool, msg| embedding_tasks::delete_failed(&pool, msg.id).await);
+pool_message!(RetryFailedEmbeddingTasks { id: Option<i64> } -> u64,
+    |pool, msg| embedding_tasks::retry_failed(&pool, msg.id).await);
+pool_message!(DeleteCompletedEmbeddingTasks { before: DateTime<Utc> } -> u64,
+    |pool, msg| embedding_tasks::delete_completed_before(&pool, msg.before).await);
+pool_message!(EmbeddingQueueCounts {} -> embedding_tasks::QueueCounts,
+    |pool, _msg| embedding_tasks::counts(&pool).await);
+pool_message!(LatestReindex {} -> Option<embedding_tasks::ReindexProgress>,
+    |pool, _msg| embedding_tasks::latest_reindex(&pool).await);
+pool_message!(RecentEmbeddingErrors { limit: i64 } -> Vec<embedding_tasks::TaskError>,
+    |pool, msg| embedding_tasks::recent_errors(&pool, msg.limit).await);
+pool_message!(FindEmbeddingSpace { provider: String, model: String, dimensions: i32 }
+    -> Option<chunks::SpaceRef>,
+    |pool, msg| chunks::find_space(&pool, &msg.provider, &msg.model, msg.dimensions).await);
+pool_message!(
+    /// Creates the embedding space and its HNSW index if needed.
+    EnsureEmbeddingSpace { provider: String, model: String, dimensions: i32 } -> chunks::SpaceRef,
+    |pool, msg| chunks::ensure_space(&pool, &msg.provider, &msg.model, msg.dimensions).await);
+pool_message!(GetArticleText { article_id: i64 } -> Option<chunks::ArticleText>,
+    |pool, msg| chunks::article_text(&pool, msg.article_id).await);
+pool_message!(ChunkVectorsByHash { article_id: i64, provider: String, model: String }
+    -> HashMap<String, Vec<f32>>,
+    |pool, msg| chunks::vectors_by_hash(&pool, msg.article_id, &msg.provider, &msg.model).await);
+pool_message!(ReplaceChunks {
+    task_id: i64, article_id: i64, version: i32, space_id: i32, chunks: Vec<chunks::NewChunk>,
+} -> chunks::WriteOutcome,
+    |pool, msg| chunks::replace_chunks(
+        &pool, msg.task_id, msg.article_id, msg.version, msg.space_id, msg.chunks).await);
+pool_message!(FulltextSearch { query: String, folder: FolderFilter, limit: i64 }
+    -> Vec<chunks::FulltextMatch>,
+    |pool, msg| chunks::fulltext(&pool, &msg.query, &msg.folder, msg.limit).await);
+pool_message!(NearestChunks {
+    space: chunks::SpaceRef, embedding: Vec<f32>, folder: FolderFilter, limit: i64, exact: bool,
+} -> Vec<chunks::ChunkMatch>,
+    |pool, msg| chunks::nearest_chunks(
+        &pool, msg.space, msg.embedding, &msg.folder, msg.limit, msg.exact).await);
+pool_message!(BestFulltextChunks { query: String, article_ids: Vec<i64> } -> Vec<chunks::ChunkMatch>,
+    |pool, msg| chunks::best_fulltext_chunks(&pool, &msg.query, &msg.article_ids).await);
+pool_message!(IndexCounts { provider: String, model: String } -> chunks::IndexCounts,
+    |pool, msg| chunks::index_counts(&pool, &msg.provider, &msg.model).await);
+pool_message!(UnindexedSlugs { provider: String, model: String, limit: i64 } -> Vec<String>,
+    |pool, msg| chunks::unindexed_slugs(&pool, &msg.provider, &msg.model, msg.limit).await);
 pool_message!(
     /// Checks that the database answers; used by the readiness probe.
     Ping {} -> (),

@@ -13,6 +13,9 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdefghij";
 
 pub struct TestApp {
     pub address: String,
+    /// The running application's state, for tests that reach past HTTP (such as stopping the
+    /// embedding worker).
+    pub state: actix_web::web::Data<mcp_markdown_manager::startup::AppState>,
     pub client: reqwest::Client,
     pub pool: sqlx::PgPool,
     pub database_url: String,
@@ -55,6 +58,8 @@ pub async fn start_app(database_url: &str, overrides: &[(&str, &str)]) -> TestAp
         ("AUTH_TOKEN".to_owned(), ADMIN_TOKEN.to_owned()),
         ("DATABASE_URL".to_owned(), database_url.clone()),
         ("DB_MAX_CONNECTIONS".to_owned(), "5".to_owned()),
+        // Most tests need no embeddings; search tests turn them on.
+        ("SEMANTIC_SEARCH_ENABLED".to_owned(), "false".to_owned()),
     ]);
     for (name, value) in overrides {
         vars.insert((*name).to_owned(), (*value).to_owned());
@@ -67,10 +72,12 @@ pub async fn start_app(database_url: &str, overrides: &[(&str, &str)]) -> TestAp
     let application = Application::with_listener(config, pool.clone(), listener)
         .expect("failed to build the application");
     let address = format!("http://127.0.0.1:{}", application.port());
+    let state = application.state();
     actix_web::rt::spawn(application.run_until_stopped());
 
     TestApp {
         address,
+        state,
         client: reqwest::Client::new(),
         pool,
         database_url,

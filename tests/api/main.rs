@@ -2,9 +2,11 @@
 
 mod articles;
 mod auth;
+mod embeddings;
 mod folders;
 mod health;
 mod helpers;
 mod mcp;
+mod search;
 mod security;
 mod versions;

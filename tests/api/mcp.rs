@@ -106,9 +106,11 @@ async fn read_only_token_cannot_see_or_call_write_tools() {
             "listFolders",
             "listVersions",
             "multiSearchArticles",
+            "multiSemanticSearch",
             "readArticle",
             "readVersion",
-            "searchArticles"
+            "searchArticles",
+            "semanticSearch"
         ]
     );
 

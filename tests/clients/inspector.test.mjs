@@ -16,8 +16,8 @@ import { adminRequest, startTestEnvironment } from './harness.mjs';
 
 const CLIENTS_DIR = path.dirname(fileURLToPath(import.meta.url));
 const INSPECTOR_TIMEOUT_MS = 60_000;
-const ALL_TOOL_NAMES = ['getFolderTree', 'listArticles', 'listFolders', 'listVersions', 'multiSearchArticles', 'readArticle', 'readVersion', 'searchArticles', 'createArticle', 'deleteArticle', 'editArticle', 'moveArticle', 'renameArticle', 'restoreVersion', 'updateArticle'].sort();
-const READ_TOOL_NAMES = ['getFolderTree', 'listArticles', 'listFolders', 'listVersions', 'multiSearchArticles', 'readArticle', 'readVersion', 'searchArticles'];
+const ALL_TOOL_NAMES = ['getFolderTree', 'listArticles', 'listFolders', 'listVersions', 'multiSearchArticles', 'readArticle', 'readVersion', 'searchArticles', 'semanticSearch', 'multiSemanticSearch', 'createArticle', 'deleteArticle', 'editArticle', 'moveArticle', 'renameArticle', 'restoreVersion', 'updateArticle'].sort();
+const READ_TOOL_NAMES = ['getFolderTree', 'listArticles', 'listFolders', 'listVersions', 'multiSearchArticles', 'readArticle', 'readVersion', 'searchArticles', 'semanticSearch', 'multiSemanticSearch'].sort();
 
 let environment;
 let inspectorHome;

@@ -12,7 +12,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 
 import { startTestEnvironment } from './harness.mjs';
 
-const READ_TOOL_NAMES = ['getFolderTree', 'listArticles', 'listFolders', 'listVersions', 'multiSearchArticles', 'readArticle', 'readVersion', 'searchArticles'].sort();
+const READ_TOOL_NAMES = ['getFolderTree', 'listArticles', 'listFolders', 'listVersions', 'multiSearchArticles', 'readArticle', 'readVersion', 'searchArticles', 'semanticSearch', 'multiSemanticSearch'].sort();
 const WRITE_TOOL_NAMES = ['createArticle', 'deleteArticle', 'editArticle', 'moveArticle', 'renameArticle', 'restoreVersion', 'updateArticle'].sort();
 const PROTOCOL_VERSION = '2025-11-25';
 
