@@ -53,9 +53,8 @@ pub struct SearchHit {
     /// About 240 characters of the matching chunk, around the first query term found.
     pub snippet: String,
     /// Higher is better; compare scores only within one response. Semantic: cosine
-    /// similarity. Full-text: 1 + t when every term matched, else t, where t in [0, 1) grows
-    /// with `ts_rank_cd`. Hybrid: reciprocal-rank-fusion score scaled so 1 means first in both
-    /// rankings.
+    /// similarity. Full-text: PostgreSQL's `ts_rank`. Hybrid: reciprocal-rank-fusion score
+    /// scaled so 1 means first in both rankings.
     pub score: f64,
     /// Index of the matching chunk in the article; absent when the article has no chunks yet.
     pub chunk_index: Option<i32>,
@@ -403,7 +402,7 @@ impl SearchService {
         Ok(top
             .into_iter()
             .map(|matched| {
-                let score = fulltext_score(&matched);
+                let score = matched.rank;
                 match chunks.remove(&matched.article_id) {
                     Some(chunk) => hit_from_chunk(query, chunk, score),
                     None => hit_from_lead(query, &matched, score),
@@ -616,16 +615,6 @@ fn reciprocal_rank_fusion(rankings: &[Vec<i64>], k: f64) -> Vec<(i64, f64)> {
         .collect();
     fused.sort_by(|a, b| b.1.total_cmp(&a.1));
     fused
-}
-
-fn fulltext_score(matched: &FulltextMatch) -> f64 {
-    let rank = matched.rank.max(0.0);
-    let scaled = rank / (1.0 + rank);
-    if matched.all_terms {
-        1.0 + scaled
-    } else {
-        scaled
-    }
 }
 
 fn hit_from_chunk(query: &SearchQuery, chunk: ChunkMatch, score: f64) -> SearchHit {
